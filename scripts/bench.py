@@ -1,0 +1,97 @@
+"""Benchmarks for the core path: seed index build, question latency, CLI and app start-up.
+
+Prints figures; record them in docs/BENCHMARKS.md with the machine and date. Run: make bench
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = [
+    "党的力量来自哪里？",
+    "如何培养和关爱机关党务干部？",
+    "党组织标准化规范化建设有哪些要求？",
+    "怎样推动党建与业务深度融合？",
+    "学习的价值在于什么？",
+    "机关党建存在哪些问题？",
+    "政治站位",
+    "党务干部专业化水平",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    from qa.answer import Assistant
+    from qa.embed import load_embedder
+    from qa.indexer import sync
+    from qa.settings import Settings
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    shutil.copytree(ROOT / "data", work / "data")
+    settings = Settings(data_dir=work / "data", index_dir=work / "index")
+
+    started = time.perf_counter()
+    embedder = load_embedder()
+    print(f"model load: {time.perf_counter() - started:.2f} s")
+
+    report = sync(settings, embedder)
+    print(f"seed index build: {report.seconds:.1f} s ({report.documents} docs, {report.passages} passages, "
+          f"{report.windows} windows, {report.windows / report.seconds:.1f} windows/s)")
+    again = sync(settings, embedder, force=True)
+    print(f"seed rebuild, all vectors reused: {again.seconds:.2f} s (embedded {again.embedded})")
+
+    assistant, _ = Assistant.open(settings, embedder=embedder, update=False)
+    assistant.ask("预热")
+    times = []
+    for q in QUESTIONS * 3:
+        t = time.perf_counter()
+        assistant.ask(q)
+        times.append((time.perf_counter() - t) * 1000)
+    print(f"ask latency in process: median {statistics.median(times):.0f} ms, "
+          f"max {max(times):.0f} ms over {len(times)} questions")
+
+    qa = Path(sys.executable).parent / "qa"
+    where = ["--data", str(settings.data_dir), "--index", str(settings.index_dir)]
+    t = time.perf_counter()
+    subprocess.run([str(qa), "ask", QUESTIONS[0], "--json", *where], check=True, capture_output=True)
+    print(f"qa ask, whole command (start, load model and index, answer): {time.perf_counter() - t:.2f} s")
+
+    port = free_port()
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *where, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise SystemExit("app exited")
+                time.sleep(0.1)
+        print(f"app start until the page answers (index up to date): {time.perf_counter() - t:.2f} s")
+    finally:
+        proc.terminate()
+        proc.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Split paragraphs into sentences with offsets, and long paragraphs into embedding windows."""
+from __future__ import annotations
+
+import hashlib
+
+from .records import Document, Passage, Span
+from .settings import ChunkSettings
+
+# Bump when sentence, window or structure rules change: the manifest records it and a
+# mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
+CHUNKER_VERSION = "1"
+
+SENTENCE_END = "。！？；!?;"
+_CLOSERS = "”’」』）)】〕》\"'"
+_SPACE = " \t\n\u3000\xa0"
+
+
+def split_sentences(text: str) -> tuple[Span, ...]:
+    """Sentence spans ending at 。！？； (half-width too), closing quotes kept with their sentence.
+
+    Spans are in order, never overlap, and together cover every non-space character.
+    """
+    spans = []
+    start = None
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if start is None:
+            if ch in _SPACE:
+                i += 1
+                continue
+            start = i
+        if ch in SENTENCE_END:
+            j = i + 1
+            while j < n and (text[j] in SENTENCE_END or text[j] in _CLOSERS):
+                j += 1
+            spans.append(Span(start, j))
+            start = None
+            i = j
+            continue
+        i += 1
+    if start is not None:
+        end = len(text.rstrip(_SPACE))
+        if end > start:
+            spans.append(Span(start, end))
+    return tuple(spans)
+
+
+def make_windows(sentences: tuple[Span, ...], max_chars: int, overlap: int) -> tuple[Span, ...]:
+    """Group consecutive sentences into windows of about max_chars, sharing `overlap` sentences."""
+    if not sentences:
+        return ()
+    if sentences[-1].end - sentences[0].start <= max_chars:
+        return (Span(sentences[0].start, sentences[-1].end),)
+    windows = []
+    first = 0
+    while True:
+        last = first
+        while last + 1 < len(sentences) and sentences[last + 1].end - sentences[first].start <= max_chars:
+            last += 1
+        windows.append(Span(sentences[first].start, sentences[last].end))
+        if last == len(sentences) - 1:
+            return tuple(windows)
+        nxt = max(first + 1, last + 1 - overlap)
+        # overlap only when the next window can still reach a new sentence
+        first = nxt if sentences[last + 1].end - sentences[nxt].start <= max_chars else last + 1
+
+
+def passage_id(title: str, section_path: tuple[str, ...], text: str, occurrence: int) -> str:
+    """Content hash of a paragraph with its place; `occurrence` separates repeated paragraphs."""
+    key = "\x1f".join([title, *section_path, text, str(occurrence)])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def make_passages(doc: Document, settings: ChunkSettings) -> list[Passage]:
+    """One passage per paragraph, with sentence spans and embedding windows."""
+    seen: dict[tuple, int] = {}
+    passages = []
+    for para in doc.paragraphs:
+        key = (para.section_path, para.text)
+        seen[key] = seen.get(key, 0) + 1
+        sentences = split_sentences(para.text)
+        passages.append(
+            Passage(
+                passage_id=passage_id(doc.title, para.section_path, para.text, seen[key]),
+                doc_id=doc.doc_id,
+                title=doc.title,
+                date=doc.date,
+                section_path=para.section_path,
+                paragraph=para.ordinal,
+                text=para.text,
+                sentences=sentences,
+                windows=make_windows(sentences, settings.window_chars, settings.window_overlap),
+            )
+        )
+    return passages

@@ -1,0 +1,205 @@
+"""The `qa` command: build, ask, status and serve."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import QAError
+from .messages import build_summary, error_message, message, progress_bar
+from .records import Answer
+from .settings import DEFAULT_MODEL, Settings, from_environment
+
+
+def _settings(args) -> Settings:
+    return from_environment().with_overrides(
+        data_dir=getattr(args, "data", None),
+        index_dir=getattr(args, "index", None),
+        embed={"model": getattr(args, "model", None)},
+        retrieve={"k": getattr(args, "k", None)},
+        serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
+    )
+
+
+def _open_assistant(settings: Settings, update: bool):
+    from .answer import Assistant
+
+    if update and not settings.data_dir.is_dir():
+        print(f"提示：找不到文本目录「{settings.data_dir}」，直接使用现有索引。", file=sys.stderr)
+        update = False
+    assistant, report = Assistant.open(settings, update=update, progress=progress_bar())
+    if report is not None and (report.built or report.rejected):
+        for line in build_summary(report):
+            print(line, file=sys.stderr)
+    return assistant
+
+
+def cmd_build(args) -> int:
+    from .embed import load_embedder
+    from .indexer import model_for, sync
+
+    settings = _settings(args)
+    embedder = load_embedder(model_for(settings), settings.embed.batch_size)
+    report = sync(settings, embedder, force=args.force, progress=progress_bar())
+    for line in build_summary(report):
+        print(line)
+    return 0
+
+
+def _print_answer(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        return
+    print(f"问：{answer.question}")
+    if answer.notice:
+        print(message(answer.notice))
+        return
+    if not answer.hits:
+        print(message("no_hits"))
+        return
+    bold = sys.stdout.isatty()
+    for hit in answer.hits:
+        p, q = hit.passage, hit.quote
+        print(f"\n[{hit.rank}] {hit.citation.render()}  （得分 {hit.score:.4f}）")
+        print(f"    引文：{q.text}")
+        marked = p.text[: q.start] + (f"\033[1;33m{q.text}\033[0m" if bold else q.text) + p.text[q.end :]
+        print(f"    段落：{marked}")
+
+
+def _answer_json(answer: Answer) -> dict:
+    out = {"question": answer.question, "hits": [h.to_json() for h in answer.hits]}
+    if answer.notice:
+        out["notice"] = {"code": answer.notice, "message": message(answer.notice)}
+    return out
+
+
+def cmd_ask(args) -> int:
+    settings = _settings(args)
+    assistant = _open_assistant(settings, update=not args.no_update)
+    if args.question != "-":
+        _print_answer(assistant.ask(args.question, args.k), args.json)
+        return 0
+    # one question per line in, one JSON object per line out; a bad line does not stop the rest
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            print(json.dumps(_answer_json(assistant.ask(question, args.k)), ensure_ascii=False), flush=True)
+        except QAError as exc:
+            error = {"code": exc.code, "message": error_message(exc)}
+            print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_status(args) -> int:
+    from .indexer import staleness
+    from .manifest import Manifest
+    from .store import current_build
+
+    settings = _settings(args)
+    folder = current_build(settings.index_dir)
+    if folder is None:
+        print(message("index_missing", index_dir=str(settings.index_dir)))
+        return 1
+    manifest = Manifest.read(folder / "manifest.json")
+    stale = staleness(settings, settings.embed.model or manifest.embedder) if settings.data_dir.is_dir() else None
+    info = {
+        "index": str(folder),
+        "model": manifest.embedder,
+        "dim": manifest.dim,
+        "documents": manifest.counts.get("documents", 0),
+        "passages": manifest.counts.get("passages", 0),
+        "windows": manifest.counts.get("windows", 0),
+        "built": manifest.created,
+        "stale": None if stale is None else stale.is_stale,
+        "added": list(stale.added) if stale else [],
+        "changed": list(stale.changed) if stale else [],
+        "removed": list(stale.removed) if stale else [],
+        "rejected": sorted(manifest.rejected),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"索引：{info['index']}（建立于 {info['built']}）")
+    print(f"模型：{info['model']}（{info['dim']} 维）")
+    print(f"文档：{info['documents']} 篇；段落：{info['passages']} 个；嵌入片段：{info['windows']} 个")
+    for name, doc in sorted(manifest.documents.items()):
+        if "duplicate_of" in doc:
+            print(f"  - {name}（与「{doc['duplicate_of']}」相同，未重复索引）")
+        else:
+            print(f"  - {name}：《{doc.get('title')}》，{doc.get('passages', 0)} 段")
+    if stale is None:
+        print("状态：未检查（找不到文本目录）")
+    elif not stale.is_stale:
+        print("状态：最新")
+    else:
+        parts = [f"{label}：{'、'.join(names)}" for label, names in
+                 (("新增", stale.added), ("修改", stale.changed), ("删除", stale.removed)) if names]
+        if stale.model_changed:
+            parts.append(f"模型不同：{stale.model_changed[0]} → {stale.model_changed[1]}")
+        if stale.shape_changed:
+            parts.append("切分规则已更新")
+        print("状态：需要更新（" + "；".join(parts) + "）。运行 qa build 更新。")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .ui import serve
+
+    serve(_settings(args))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="讲稿问答：在讲话稿和公文中查找可引用的原文。")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p, data=True, model=True):
+        p.add_argument("--index", metavar="DIR", help="索引目录（默认 index/）")
+        if data:
+            p.add_argument("--data", metavar="DIR", help="讲稿目录（默认 data/）")
+        if model:
+            p.add_argument("--model", metavar="NAME_OR_PATH",
+                           help=f"嵌入模型：内置 {DEFAULT_MODEL}（默认），或 sentence-transformers 模型名/本地文件夹")
+
+    p = sub.add_parser("build", help="从讲稿目录建立或更新索引")
+    common(p)
+    p.add_argument("--force", action="store_true", help="即使没有变化也重建")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("ask", help="提问，返回相关段落、可引用的句子和出处")
+    p.add_argument("question", help="问题；用 - 从标准输入逐行读取问题（每行输出一个 JSON）")
+    p.add_argument("-k", type=int, help="返回段落数（默认 5）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("status", help="索引状态：文档、段落、模型、是否需要更新")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    common(p, model=False)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("serve", help="启动浏览器界面")
+    p.add_argument("--host", help="监听地址（默认 127.0.0.1）")
+    p.add_argument("--port", type=int, help="端口（默认 7860）")
+    common(p)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(error_message(exc), file=sys.stderr)
+        return 2 if exc.code in ("invalid_setting", "empty_question") else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

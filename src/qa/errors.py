@@ -1,0 +1,54 @@
+"""Errors raised by the pipeline; the CLI and UI translate them into Chinese messages."""
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: `code` names the kind of error, `details` carries what a message needs."""
+
+    code = "error"
+
+    def __init__(self, **details):
+        self.details = details
+        super().__init__(f"{self.code}: {details}")
+
+
+class UnreadableFile(QAError):
+    """A text file that is not valid UTF-8 (details: path, reason)."""
+
+    code = "unreadable_file"
+
+
+class InvalidSetting(QAError):
+    """A setting outside its valid range (details: name, value, valid)."""
+
+    code = "invalid_setting"
+
+
+class ModelUnavailable(QAError):
+    """The embedding model cannot be loaded offline (details: model, reason, choices)."""
+
+    code = "model_unavailable"
+
+
+class IndexMissing(QAError):
+    """No built index where one was expected (details: index_dir)."""
+
+    code = "index_missing"
+
+
+class IndexIncompatible(QAError):
+    """An index written by another schema, or damaged (details: index_dir, reason)."""
+
+    code = "index_incompatible"
+
+
+class DataMissing(QAError):
+    """The data folder does not exist (details: data_dir)."""
+
+    code = "data_missing"
+
+
+class EmptyQuestion(QAError):
+    """A question with nothing in it."""
+
+    code = "empty_question"

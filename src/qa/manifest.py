@@ -1,0 +1,107 @@
+"""The index manifest: what an index was built from, and whether the data folder still matches it."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import IndexIncompatible
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema_version: int
+    embedder: str
+    dim: int
+    chunker_version: str
+    index_shape: dict
+    documents: dict  # source name -> {sha256, doc_id, title, date, passages}
+    rejected: dict = field(default_factory=dict)  # source name -> {sha256, reason}
+    counts: dict = field(default_factory=dict)
+    created: str = ""
+
+    @property
+    def corpus_hash(self) -> str:
+        return corpus_hash({name: d["sha256"] for name, d in self.documents.items()})
+
+    def to_json(self) -> dict:
+        return {
+            "schema_version": self.schema_version,
+            "created": self.created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "embedder": {"name": self.embedder, "dim": self.dim},
+            "chunker_version": self.chunker_version,
+            "index_shape": self.index_shape,
+            "corpus_hash": self.corpus_hash,
+            "counts": self.counts,
+            "documents": self.documents,
+            "rejected": self.rejected,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, where: Path) -> "Manifest":
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise IndexIncompatible(index_dir=str(where), reason=f"schema_version={version}, expected {SCHEMA_VERSION}")
+        try:
+            return cls(
+                schema_version=version,
+                embedder=data["embedder"]["name"],
+                dim=int(data["embedder"]["dim"]),
+                chunker_version=data["chunker_version"],
+                index_shape=data["index_shape"],
+                documents=data["documents"],
+                rejected=data.get("rejected", {}),
+                counts=data.get("counts", {}),
+                created=data.get("created", ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexIncompatible(index_dir=str(where), reason=f"manifest field {exc}") from None
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexIncompatible(index_dir=str(path.parent), reason=f"manifest unreadable: {exc}") from None
+        return cls.from_json(data, path.parent)
+
+
+def corpus_hash(hashes: dict[str, str]) -> str:
+    """One hash over (name, content hash) pairs, order-independent."""
+    joined = "\n".join(f"{name}\t{sha}" for name, sha in sorted(hashes.items()))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How the data folder and the wanted settings differ from what an index was built from."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    model_changed: tuple[str, str] | None = None  # (index model, wanted model)
+    shape_changed: bool = False
+
+    @property
+    def is_stale(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.model_changed or self.shape_changed)
+
+
+def compare(manifest: Manifest, files: dict[str, str], model: str, chunker_version: str, shape: dict) -> Staleness:
+    """Compare a manifest with the data folder's {name: sha256} and the wanted model and shape."""
+    known = {name: d["sha256"] for name, d in manifest.documents.items()}
+    known.update({name: r["sha256"] for name, r in manifest.rejected.items()})
+    return Staleness(
+        added=tuple(sorted(set(files) - set(known))),
+        changed=tuple(sorted(n for n in files if n in known and known[n] != files[n])),
+        removed=tuple(sorted(set(known) - set(files))),
+        model_changed=None if manifest.embedder == model else (manifest.embedder, model),
+        shape_changed=manifest.chunker_version != chunker_version or manifest.index_shape != shape,
+    )

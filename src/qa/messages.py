@@ -1,0 +1,91 @@
+"""Chinese messages for the CLI and UI edge: errors, notices and build reports."""
+from __future__ import annotations
+
+import sys
+
+from .errors import QAError
+from .indexer import BuildReport
+
+_REASONS = {
+    "not_utf8": "不是 UTF-8 编码",
+    "utf16": "是 UTF-16 编码",
+    "binary": "不是文本文件",
+    "sentence_transformers_missing": "未安装 sentence-transformers（运行 make install-st，或 pip install '.[st]'）",
+}
+
+_TEMPLATES = {
+    "unreadable_file": "无法读取文件「{path}」：{reason}。目前只支持 UTF-8 编码的 .txt / .md 文本，请另存为 UTF-8 后重试。",
+    "invalid_setting": "设置 {name} 的值「{value}」无效，有效范围：{valid}。",
+    "model_unavailable": "无法加载模型「{model}」：{reason}。本程序离线运行，请给出本地模型文件夹路径，或使用内置默认模型（可选名称：{choices}）。",
+    "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
+    "index_incompatible": "索引「{index_dir}」无法使用（{reason}）。请运行 qa build --force 重建索引。",
+    "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（UTF-8 编码的 .txt / .md 文件）。",
+    "empty_question": "请输入问题。",
+    "empty_index": "索引中还没有任何文档。请把讲稿（UTF-8 编码的 .txt / .md）放进 data/ 目录，再重新建立索引。",
+    "no_hits": "没有找到相关段落，请换个说法再问。",
+}
+
+
+def message(code: str, **details) -> str:
+    template = _TEMPLATES.get(code, "出错了：{code}")
+    if "reason" in details:
+        details["reason"] = _REASONS.get(details["reason"], details["reason"])
+    if isinstance(details.get("choices"), (list, tuple)):
+        details["choices"] = "、".join(details["choices"])
+    try:
+        return template.format(code=code, **details)
+    except (KeyError, IndexError):
+        return f"{template}（{details}）"
+
+
+def error_message(exc: QAError) -> str:
+    return message(exc.code, **exc.details)
+
+
+def build_summary(report: BuildReport) -> list[str]:
+    """Lines describing a sync: what was built or that nothing changed, and any skipped files."""
+    lines = []
+    stale = report.staleness
+    if report.replaced_index:
+        lines.append(f"原有索引无法使用（{report.replaced_index}），已重新建立。")
+    if stale is not None and stale.model_changed:
+        old, new = stale.model_changed
+        lines.append(f"索引由模型「{old}」建立，当前模型为「{new}」：已用新模型重建索引，向量不会混用。")
+    if report.built:
+        changes = []
+        if stale is not None:
+            for label, names in (("新增", stale.added), ("修改", stale.changed), ("删除", stale.removed)):
+                if names:
+                    changes.append(f"{label} {len(names)} 个文件")
+        lines.append(
+            f"已建立索引：{report.documents} 篇文档，{report.passages} 个段落；"
+            f"新嵌入 {report.embedded} 个片段，复用 {report.reused} 个；用时 {report.seconds:.1f} 秒。"
+            + (f"（{'，'.join(changes)}）" if changes else "")
+        )
+    else:
+        lines.append(f"索引已是最新：{report.documents} 篇文档，{report.passages} 个段落。")
+    for name, reason in report.rejected:
+        kept = "，保留其上一次索引的内容" if name in report.kept_previous else ""
+        lines.append(f"已跳过文件「{name}」：{_REASONS.get(reason, reason)}{kept}。请另存为 UTF-8 编码后重试。")
+    for name, same in report.duplicates:
+        lines.append(f"文件「{name}」与「{same}」内容相同，未重复索引。")
+    return lines
+
+
+def progress_bar():
+    """A tqdm bar on stderr, created on the first report so no-op syncs print nothing."""
+    state = {}
+
+    def report(done: int, total: int) -> None:
+        if total == 0:
+            return
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc="嵌入段落", unit="段", file=sys.stderr, leave=False)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report

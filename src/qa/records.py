@@ -1,0 +1,118 @@
+"""Frozen records that cross stage boundaries: paragraphs, passages, quotes, citations, hits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Joins the parts of a rendered citation; kept here so CLI and UI print the same thing.
+PATH_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) inside a paragraph."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of a document with its place in the speech's structure."""
+
+    section_path: tuple[str, ...]
+    ordinal: int  # 1-based within its section
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed document: metadata, paragraphs in reading order, and what was dropped as noise."""
+
+    doc_id: str
+    source: str  # path relative to the data folder, POSIX style
+    title: str
+    date: str | None
+    paragraphs: tuple[Paragraph, ...]
+    dropped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The unit of citation: one paragraph, its sentences and the windows that get embedded."""
+
+    passage_id: str
+    doc_id: str
+    title: str
+    date: str | None
+    section_path: tuple[str, ...]
+    paragraph: int
+    text: str
+    sentences: tuple[Span, ...]
+    windows: tuple[Span, ...]
+
+    def sentence_text(self, i: int) -> str:
+        s = self.sentences[i]
+        return self.text[s.start : s.end]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage sits: document title, date, section path and paragraph number."""
+
+    title: str
+    date: str | None
+    section_path: tuple[str, ...]
+    paragraph: int
+
+    def render(self) -> str:
+        """《标题》 › 一、… › （一）… · 第N段"""
+        parts = [f"《{self.title}》", *self.section_path]
+        return PATH_SEPARATOR.join(parts) + f" · 第{self.paragraph}段"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim substring of a passage: text == passage.text[start:end]."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked answer passage with the sentence to quote and its citation."""
+
+    rank: int
+    score: float
+    passage: Passage
+    quote: Quote
+    citation: Citation
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+    def to_json(self) -> dict:
+        p = self.passage
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "doc_id": p.doc_id,
+            "title": p.title,
+            "date": p.date,
+            "section_path": list(p.section_path),
+            "paragraph": p.paragraph,
+            "text": p.text,
+            "quote": self.quote.text,
+            "quote_start": self.quote.start,
+            "quote_end": self.quote.end,
+            "citation": self.citation.render(),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The hits for one question, plus a notice when there is nothing to search."""
+
+    question: str
+    hits: tuple[Hit, ...] = field(default_factory=tuple)
+    notice: str | None = None  # an error/notice code, translated at the edge

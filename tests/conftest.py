@@ -1,0 +1,70 @@
+"""Shared fixtures: the seed speech, tiny Chinese corpora, a fake embedder and one real index."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes import FakeEmbedder  # noqa: E402
+
+from qa.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "data" / "在2024年机关党建工作质量提升推进会上的讲话稿.txt"
+SHARED = ROOT.parent / "shared" / "data"
+
+TINY = {
+    "甲讲话.txt": "甲讲话\n\n同志们：\n\n今天召开会议。\n\n一、加强学习\n\n学习是进步的阶梯。我们要多读书。\n\n"
+    "（一）读原著。原著要精读，要反复读。\n\n二、改进作风\n\n作风建设永远在路上。\n",
+    "乙报告.txt": "乙报告\n\n一、经济发展\n\n经济总量稳步增长，粮食产量创历史新高。\n\n"
+    "二、民生保障\n\n就业形势总体稳定。养老金按时足额发放。\n",
+}
+
+
+@pytest.fixture
+def fake():
+    return FakeEmbedder()
+
+
+def write_corpus(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Settings:
+    """Settings over a tiny two-document corpus in a temporary folder."""
+    write_corpus(tmp_path / "data", TINY)
+    return Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory):
+    """The seed speech indexed once with the real bundled model: (settings, assistant)."""
+    from qa.answer import Assistant
+
+    root = tmp_path_factory.mktemp("seed")
+    (root / "data").mkdir()
+    shutil.copy(SEED, root / "data" / SEED.name)
+    settings = Settings(data_dir=root / "data", index_dir=root / "index")
+    assistant, _ = Assistant.open(settings)
+    yield settings, assistant
+    assistant.close()
+
+
+@pytest.fixture(scope="session")
+def qa_command() -> str:
+    """The installed console script: CLI tests go through the real entry point."""
+    exe = Path(sys.executable).parent / ("qa.exe" if os.name == "nt" else "qa")
+    found = str(exe) if exe.exists() else shutil.which("qa")
+    if not found:
+        pytest.fail("the qa console script is not installed (run make install)")
+    return found

