@@ -86,6 +86,7 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
         cite = page.locator(".qa-cite").first
         expect(cite).to_contain_text("三、要强化组织建设，彰显组织优势 · 第1段", timeout=120_000)
         expect(cite).to_contain_text("《在2024年机关党建工作质量提升推进会上的讲话稿》")
+        expect(cite).to_be_in_viewport(timeout=10_000)  # the best hit is what the user sees first
         expect(page.locator(".qa-card mark").first).to_contain_text("党的力量来自组织")
         page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
         shot = os.environ.get("QA_SCREENSHOT")

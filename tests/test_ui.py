@@ -21,7 +21,15 @@ def test_card_highlights_the_quote_and_shows_the_citation():
     html = render_answer(Answer("问", (hit_with("前文。<i>引文</i>。后文。", 3, 13),)))
     assert "<mark>&#60;i&#62;引文&#60;/i&#62;。</mark>" in html
     assert "《标题&#60;b&#62;》 › 一、甲 · 第2段" in html
-    assert "\n\n" not in html
+    assert "\n\n" not in html and "<details>" not in html  # a short paragraph is shown whole
+
+
+def test_long_paragraph_shows_context_and_the_whole_on_demand():
+    text = "甲" * 300 + "要引用的这句话。" + "乙" * 300
+    html = render_answer(Answer("问", (hit_with(text, 300, 308),)))
+    excerpt, full = html.split("<details>")
+    assert "…" + "甲" * 90 + "<mark>要引用的这句话。</mark>" + "乙" * 90 + "…" in excerpt
+    assert "甲" * 300 + "<mark>要引用的这句话。</mark>" + "乙" * 300 in full
 
 
 def test_notices_are_chinese():

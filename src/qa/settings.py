@@ -34,7 +34,7 @@ class RetrieveSettings:
     k: int = 5
     candidates: int = 50
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    dense_weight: float = 0.8  # tuned on CMRC2018 dev (docs/EVALUATION.md)
     keyword_weight: float = 1.0
 
 

@@ -22,9 +22,21 @@ CSS = """
 .qa-score {color: #888; font-weight: normal; font-size: 0.85em; margin-left: 6px;}
 .qa-text {line-height: 1.8; margin: 0;}
 .qa-text mark {background: #ffe58f; padding: 1px 0;}
-.qa-quote {margin-top: 6px; color: #444;}
+.qa-card details summary {cursor: pointer; color: #666; font-size: 0.9em; margin-top: 4px;}
+.qa-full {margin-top: 6px;}
 """
 
+# After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
+SCROLL_TO_ANSWER = """() => { setTimeout(() => {
+  const all = document.querySelectorAll('#qa-chat .qa-answer');
+  if (!all.length) return;
+  const el = all[all.length - 1];
+  let box = el.parentElement;
+  while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+  if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 80;
+}, 150); }"""
+# Characters of context shown on each side of the quote before "展开整段".
+CONTEXT_CHARS = 90
 # HTML specials and the characters Markdown acts on become numeric entities, shown as written.
 _INERT = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$"}
 
@@ -34,17 +46,26 @@ def escape(text: str) -> str:
     return "".join(_INERT.get(ch, ch) for ch in text)
 
 
+def _marked(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> str:
+    hi = len(text) if hi is None else hi
+    return escape(text[lo:start]) + "<mark>" + escape(text[start:end]) + "</mark>" + escape(text[end:hi])
+
+
 def render_hit(hit: Hit) -> str:
-    """One citation card: citation line, the paragraph with the quote highlighted, the quote."""
+    """One citation card: the citation, the quote highlighted in its context, the whole paragraph on demand."""
     p, q = hit.passage, hit.quote
-    body = escape(p.text[: q.start]) + "<mark>" + escape(q.text) + "</mark>" + escape(p.text[q.end :])
-    return (
-        '<div class="qa-card">'
+    head = (
         f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}'
         f'<span class="qa-score">相关度 {hit.score:.4f}</span></div>'
-        f'<p class="qa-text">{body}</p>'
-        f'<div class="qa-quote">引文：“{escape(q.text)}”</div>'
-        "</div>"
+    )
+    if len(p.text) <= 2 * CONTEXT_CHARS + len(q.text):
+        return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p></div>'
+    lo, hi = max(0, q.start - CONTEXT_CHARS), min(len(p.text), q.end + CONTEXT_CHARS)
+    excerpt = ("…" if lo else "") + _marked(p.text, q.start, q.end, lo, hi) + ("…" if hi < len(p.text) else "")
+    return (
+        f'<div class="qa-card">{head}<p class="qa-text">{excerpt}</p>'
+        f'<details><summary>展开整段（{len(p.text)} 字）</summary>'
+        f'<p class="qa-text qa-full">{_marked(p.text, q.start, q.end)}</p></details></div>'
     )
 
 
@@ -54,7 +75,8 @@ def render_answer(answer: Answer) -> str:
     if not answer.hits:
         return escape(message("no_hits"))
     # no blank lines: Markdown would otherwise treat what follows as text, not HTML
-    return f"找到 {len(answer.hits)} 段相关原文：" + "".join(render_hit(h) for h in answer.hits)
+    cards = "".join(render_hit(h) for h in answer.hits)
+    return f'<div class="qa-answer">找到 {len(answer.hits)} 段相关原文：{cards}</div>'
 
 
 def respond(assistant: Assistant, question: str, history: list, k: int):
@@ -77,7 +99,7 @@ def build_app(assistant: Assistant, status: str = ""):
 
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(f"## {TITLE}\n{escape(status)}")
-        chat = gr.Chatbot(label="问答", height=620, elem_id="qa-chat", buttons=["copy"])
+        chat = gr.Chatbot(label="问答", height="72vh", elem_id="qa-chat", autoscroll=False)
         with gr.Row():
             box = gr.Textbox(
                 placeholder="输入问题，例如：党的力量来自哪里？", show_label=False, scale=8, elem_id="qa-question"
@@ -89,8 +111,8 @@ def build_app(assistant: Assistant, status: str = ""):
         def handle(question, history, k_value):
             return respond(assistant, question, history, k_value)
 
-        box.submit(handle, [box, chat, k], [box, chat])
-        send.click(handle, [box, chat, k], [box, chat])
+        for event in (box.submit, send.click):
+            event(handle, [box, chat, k], [box, chat]).then(None, js=SCROLL_TO_ANSWER)
     return app
 
 
