@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import socket
 import statistics
@@ -67,6 +68,9 @@ def main() -> None:
     print(f"ask latency in process: median {statistics.median(times):.0f} ms, "
           f"max {max(times):.0f} ms over {len(times)} questions")
 
+    print(f"peak memory of this process (model, index, {len(times)} questions): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
     qa = Path(sys.executable).parent / "qa"
     where = ["--data", str(settings.data_dir), "--index", str(settings.index_dir)]
     t = time.perf_counter()
@@ -87,6 +91,9 @@ def main() -> None:
                     raise SystemExit("app exited")
                 time.sleep(0.1)
         print(f"app start until the page answers (index up to date): {time.perf_counter() - t:.2f} s")
+        rss = next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS"))
+        print(f"app resident memory after start: {int(rss.split()[1]) / 1024:.0f} MB")
     finally:
         proc.terminate()
         proc.wait()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -38,7 +38,6 @@ class BuildReport:
     duplicates: tuple[tuple[str, str], ...] = ()  # (file, file with the same content)
     replaced_index: str | None = None  # reason an unusable previous index was replaced
     seconds: float = 0.0
-    notes: dict = field(default_factory=dict)
 
 
 def text_hash(text: str) -> str:
