@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -42,10 +43,15 @@ def _free_port() -> int:
 def app_url(seed_index, tmp_path):
     _need_browser()
     settings, _ = seed_index
+    # a copy of the seed index, plus a file in the wrong encoding that the page must tell about
+    data, index = tmp_path / "data", tmp_path / "index"
+    shutil.copytree(settings.data_dir, data)
+    shutil.copytree(settings.index_dir, index)
+    (data / "旧系统导出.txt").write_bytes("旧系统导出的讲话稿。".encode("gb18030"))
     port = _free_port()
     log = open(tmp_path / "app.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--data", str(settings.data_dir), "--index", str(settings.index_dir),
+        [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--index", str(index),
          "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
     )
@@ -80,6 +86,7 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
         page = browser.new_page(viewport={"width": 1200, "height": 1400})
         page.goto(app_url)
         expect(page.get_by_text("讲稿问答").first).to_be_visible(timeout=60_000)
+        expect(page.locator("#qa-notices")).to_contain_text("已跳过文件「旧系统导出.txt」：不是 UTF-8 编码")
         box = page.locator("#qa-question textarea")
         box.fill("党的力量来自哪里？")
         box.press("Enter")

@@ -10,9 +10,11 @@ from fakes import FakeEmbedder
 
 from qa import store
 from qa.answer import Assistant
+from qa.chunk import make_passages
 from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
 from qa.indexer import staleness, sync
 from qa.store import IndexReader, current_build
+from qa.structure import parse_document
 
 
 def test_round_trip(tiny, fake):
@@ -24,7 +26,8 @@ def test_round_trip(tiny, fake):
     assert set(m.documents) == set(TINY) and m.counts["passages"] == reader.size
     first = reader.passage(0)
     assert first.title in ("甲讲话", "乙报告") and first.sentences
-    assert {p.text for p in reader.passages_of("乙报告.txt")} >= {"就业形势总体稳定。养老金按时足额发放。"}
+    expected = make_passages(parse_document("乙报告.txt", TINY["乙报告.txt"]), tiny.chunk)
+    assert reader.passages_of("乙报告.txt") == expected  # text, path, sentences and windows survive the trip
     folder = current_build(tiny.index_dir)
     assert {p.name for p in folder.iterdir()} == {"manifest.json", "vectors.faiss", "passages.sqlite", "bm25"}
     assert not any(p.suffix in (".pkl", ".pickle") for p in folder.rglob("*"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from qa.answer import Assistant
 from qa.records import Answer, Citation, Hit, Passage, Quote, Span
-from qa.ui import escape, render_answer, respond
+from qa.ui import build_app, escape, render_answer, respond
 
 
 def hit_with(text: str, start: int, end: int) -> Hit:
@@ -44,3 +44,9 @@ def test_respond_appends_messages_and_reports_errors(tiny, fake):
     assert "qa-card" in history[1]["content"] and "经济总量稳步增长" in history[1]["content"]
     _, same = respond(assistant, "   ", history, 2)
     assert same == history
+
+
+def test_app_builds_with_notices(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    app = build_app(assistant, ["已跳过文件「旧.txt」：不是 UTF-8 编码。"])
+    assert app.title == "讲稿问答"

@@ -5,7 +5,7 @@ Layout::
     index/CURRENT                 name of the serving build (replaced with os.replace)
     index/builds/<id>/manifest.json
     index/builds/<id>/vectors.faiss   one row per embedded window
-    index/builds/<id>/passages.sqlite documents, passages (with sentences), windows
+    index/builds/<id>/passages.sqlite documents, passages, sentences and windows (offsets in paragraphs)
     index/builds/<id>/bm25/           bm25s arrays and vocabulary (JSON and .npy, no pickle)
 """
 from __future__ import annotations
@@ -34,10 +34,11 @@ _SCHEMA = """
 CREATE TABLE documents (source TEXT PRIMARY KEY, doc_id TEXT, title TEXT, date TEXT,
                         sha256 TEXT, paragraphs INTEGER, dropped TEXT);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, source TEXT,
-                       title TEXT, date TEXT, section_path TEXT, paragraph INTEGER, text TEXT,
-                       sentences TEXT, windows TEXT);
-CREATE TABLE windows (row INTEGER PRIMARY KEY, passage_row INTEGER, text_hash TEXT);
-CREATE INDEX windows_hash ON windows(text_hash);
+                       title TEXT, date TEXT, section_path TEXT, paragraph INTEGER, text TEXT);
+CREATE TABLE sentences (passage_row INTEGER, ordinal INTEGER, start INTEGER, "end" INTEGER,
+                        PRIMARY KEY (passage_row, ordinal));
+CREATE TABLE windows (row INTEGER PRIMARY KEY, passage_row INTEGER, start INTEGER, "end" INTEGER, text_hash TEXT);
+CREATE INDEX windows_passage ON windows(passage_row);
 CREATE INDEX passages_source ON passages(source);
 """
 
@@ -64,7 +65,8 @@ def write_build(
 ) -> Path:
     """Write a complete new build beside the old one, then switch CURRENT to it atomically.
 
-    documents: (document, sha256); passages: (passage, source); window_hashes: (passage row, hash).
+    documents: (document, sha256); passages: (passage, source); window_hashes: (passage row, text hash)
+    for every window of every passage, in passage order.
     A crash before the final os.replace leaves the previous build serving.
     """
     import faiss
@@ -118,20 +120,21 @@ def _write_sqlite(path, documents, passages, window_hashes) -> None:
             ],
         )
         con.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
             [
-                (
-                    row, p.passage_id, p.doc_id, source, p.title, p.date,
-                    json.dumps(p.section_path, ensure_ascii=False), p.paragraph, p.text,
-                    json.dumps([[s.start, s.end] for s in p.sentences]),
-                    json.dumps([[w.start, w.end] for w in p.windows]),
-                )
+                (row, p.passage_id, p.doc_id, source, p.title, p.date,
+                 json.dumps(p.section_path, ensure_ascii=False), p.paragraph, p.text)
                 for row, (p, source) in enumerate(passages)
             ],
         )
         con.executemany(
-            "INSERT INTO windows VALUES (?,?,?)",
-            [(row, prow, h) for row, (prow, h) in enumerate(window_hashes)],
+            "INSERT INTO sentences VALUES (?,?,?,?)",
+            [(row, i, s.start, s.end) for row, (p, _) in enumerate(passages) for i, s in enumerate(p.sentences)],
+        )
+        spans = [w for p, _ in passages for w in p.windows]
+        con.executemany(
+            "INSERT INTO windows VALUES (?,?,?,?,?)",
+            [(row, prow, w.start, w.end, h) for row, ((prow, h), w) in enumerate(zip(window_hashes, spans))],
         )
         con.commit()
     finally:
@@ -211,16 +214,23 @@ class IndexReader:
     def _passages(self, where: str, args: tuple) -> list[Passage]:
         with self._lock:
             rows = self._con.execute(
-                "SELECT passage_id, doc_id, title, date, section_path, paragraph, text, sentences, windows "
-                f"FROM passages {where}",
+                f"SELECT row, passage_id, doc_id, title, date, section_path, paragraph, text FROM passages {where}",
                 args,
             ).fetchall()
+            spans = {}
+            for table in ("sentences", "windows"):
+                for prow, a, b in self._con.execute(
+                    f'SELECT passage_row, start, "end" FROM {table} WHERE passage_row IN '
+                    f"({','.join('?' * len(rows))}) ORDER BY passage_row, start",
+                    [r[0] for r in rows],
+                ):
+                    spans.setdefault((table, prow), []).append(Span(a, b))
         return [
             Passage(
-                passage_id=r[0], doc_id=r[1], title=r[2], date=r[3],
-                section_path=tuple(json.loads(r[4])), paragraph=r[5], text=r[6],
-                sentences=tuple(Span(a, b) for a, b in json.loads(r[7])),
-                windows=tuple(Span(a, b) for a, b in json.loads(r[8])),
+                passage_id=r[1], doc_id=r[2], title=r[3], date=r[4],
+                section_path=tuple(json.loads(r[5])), paragraph=r[6], text=r[7],
+                sentences=tuple(spans.get(("sentences", r[0]), ())),
+                windows=tuple(spans.get(("windows", r[0]), ())),
             )
             for r in rows
         ]

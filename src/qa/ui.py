@@ -93,12 +93,17 @@ def respond(assistant: Assistant, question: str, history: list, k: int):
     return "", history
 
 
-def build_app(assistant: Assistant, status: str = ""):
+def build_app(assistant: Assistant, notices: list[str] = ()):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
     with gr.Blocks(title=TITLE) as app:
-        gr.Markdown(f"## {TITLE}\n{escape(status)}")
+        counts = assistant.index.manifest.counts
+        status = (f"已索引 {counts.get('documents', 0)} 篇文档、{counts.get('passages', 0)} 个段落"
+                  f" · 模型：{assistant.embedder.name}")
+        gr.Markdown(f"## {TITLE}\n{escape(status)}", elem_id="qa-status")
+        if notices:  # what the start-up sync did: skipped files, duplicates, a model change
+            gr.Markdown("<br>".join(escape(line) for line in notices), elem_id="qa-notices")
         chat = gr.Chatbot(label="问答", height="72vh", elem_id="qa-chat", autoscroll=False)
         with gr.Row():
             box = gr.Textbox(
@@ -122,9 +127,8 @@ def serve(settings: Settings) -> None:
     summary = build_summary(report) if report else []
     for line in summary:
         print(line, file=sys.stderr)
-    counts = assistant.index.manifest.counts
-    status = f"已索引 {counts.get('documents', 0)} 篇文档、{counts.get('passages', 0)} 个段落 · 模型：{assistant.embedder.name}"
-    app = build_app(assistant, status)
+    notices = [line for line in summary if not line.startswith("索引已是最新")]
+    app = build_app(assistant, notices)
     import gradio as gr
 
     print(f"讲稿问答已启动：http://{settings.serve.host}:{settings.serve.port}", file=sys.stderr, flush=True)
