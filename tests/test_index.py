@@ -110,7 +110,7 @@ def test_crash_while_writing_leaves_old_index_serving(tiny, fake, monkeypatch):
     with pytest.raises(RuntimeError):
         sync(tiny, fake)
     assert current_build(tiny.index_dir) == serving
-    assert IndexReader.open(tiny.index_dir).manifest.documents["甲讲话.txt"]["passages"] == 5
+    assert IndexReader.open(tiny.index_dir).manifest.documents["甲讲话.txt"]["documents"][0]["passages"] == 5
 
 
 def test_old_schema_is_replaced_with_a_reason(tiny, fake):
@@ -135,7 +135,7 @@ def test_unreadable_file_is_rejected_and_previous_passages_kept(tiny, fake):
     (tiny.data_dir / "甲讲话.txt").write_bytes("甲讲话\n\n学习是进步的阶梯。".encode("gbk"))
     (tiny.data_dir / "新.txt").write_bytes("新文件\n\n内容。".encode("gbk"))
     report = sync(tiny, fake)
-    assert dict(report.rejected) == {"甲讲话.txt": "not_utf8", "新.txt": "not_utf8"}
+    assert {name: d["reason"] for name, d in report.rejected} == {"甲讲话.txt": "not_utf8", "新.txt": "not_utf8"}
     assert report.kept_previous == ("甲讲话.txt",)
     reader = IndexReader.open(tiny.index_dir)
     assert "学习是进步的阶梯。我们要多读书。" in {p.text for p in reader.passages_of("甲讲话.txt")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.answer import best_sentence, bigram_overlap, choose_quote
+from qa.answer import best_span, bigrams, choose_quote
 from qa.chunk import make_windows, split_sentences
 from qa.keyword import tokenize
 from qa.records import Passage
@@ -15,19 +15,35 @@ def passage(text: str) -> Passage:
     return Passage("p", "d", "标题", None, ("一、甲",), 1, text, sentences, make_windows(sentences, 300, 1))
 
 
-def test_best_sentence_by_idf_weighted_terms():
-    sentences = [["经济", "增长"], ["党", "力量", "组织"], ["组织", "建设"]]
-    idf = {"党": 0.5, "力量": 2.0, "组织": 1.0}
-    assert best_sentence(["党", "力量"], sentences, idf) == 1
-    assert best_sentence(["组织"], sentences, idf) == 2  # shorter sentence wins the tie on tf
-    assert best_sentence(["无关"], sentences, idf) is None
-    assert best_sentence(["党"], [], idf) is None
-    assert best_sentence([], sentences, idf) is None
+def span(question, sentences, idf):
+    return best_span(question, tokenize(question), sentences, [tokenize(t) for t in sentences], idf)
 
 
-def test_bigram_fallback():
-    assert bigram_overlap("组织建设", ["经济增长。", "加强组织建设。"]) == 1
-    assert bigram_overlap("啊", ["经济增长。"]) is None
+def test_best_span_covers_the_most_question_weight():
+    sentences = ["经济总量稳步增长。", "党的力量来自组织。", "组织建设要加强。"]
+    idf = {"党": 0.5, "力量": 2.0, "组织": 1.0, "建设": 1.0}
+    assert span("党的力量", sentences, idf) == (1, 1)
+    assert span("组织建设", sentences, idf) == (2, 2)
+    assert span("无关的话", sentences, {}) is None
+    assert span("党的力量", [], idf) is None
+    assert best_span("", [], sentences, [tokenize(t) for t in sentences], idf) is None
+
+
+def test_two_sentences_when_the_second_adds_weight():
+    sentences = ["黄河是中华民族的母亲河。", "全长约五千四百公里。", "流经九个省区。"]
+    idf = {"黄河": 2.0, "全长": 2.0, "公里": 1.0}
+    assert span("黄河全长多少公里", sentences, idf) == (0, 1)
+    assert span("黄河", sentences, idf) == (0, 0)  # nothing more to gain: one sentence
+
+
+def test_number_questions_prefer_sentences_with_numbers():
+    sentences = ["粮食产量再创新高。", "粮食产量达到一万三千亿斤。"]
+    assert span("粮食产量是多少", sentences, {"粮食": 1.0, "产量": 1.0}) == (1, 1)
+
+
+def test_bigrams_catch_what_segmentation_splits():
+    assert bigrams("组织建设") == {"组织", "织建", "建设"}
+    assert span("织建", ["经济增长。", "加强组织建设。"], {}) == (1, 1)
 
 
 def test_choose_quote_finds_the_sentence():

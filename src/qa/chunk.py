@@ -82,7 +82,7 @@ def make_passages(doc: Document, settings: ChunkSettings) -> list[Passage]:
         sentences = split_sentences(para.text)
         passages.append(
             Passage(
-                passage_id=passage_id(doc.title, para.section_path, para.text, seen[key]),
+                passage_id=para.key or passage_id(doc.title, para.section_path, para.text, seen[key]),
                 doc_id=doc.doc_id,
                 title=doc.title,
                 date=doc.date,

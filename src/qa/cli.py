@@ -14,18 +14,20 @@ from .settings import DEFAULT_MODEL, Settings, from_environment
 
 def _settings(args) -> Settings:
     return from_environment().with_overrides(
-        data_dir=getattr(args, "data", None),
+        data_dir=getattr(args, "jsonl", None) or getattr(args, "data", None),
         index_dir=getattr(args, "index", None),
         embed={"model": getattr(args, "model", None)},
-        retrieve={"k": getattr(args, "k", None)},
+        retrieve={"k": getattr(args, "k", None), "mode": getattr(args, "mode", None)},
         serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
     )
 
 
 def _open_assistant(settings: Settings, update: bool):
     from .answer import Assistant
+    from .indexer import resolve
 
-    if update and not settings.data_dir.is_dir():
+    settings = resolve(settings)
+    if update and not settings.data_dir.exists():
         print(f"提示：找不到文本目录「{settings.data_dir}」，直接使用现有索引。", file=sys.stderr)
         update = False
     assistant, report = Assistant.open(settings, update=update, progress=progress_bar())
@@ -37,10 +39,10 @@ def _open_assistant(settings: Settings, update: bool):
 
 def cmd_build(args) -> int:
     from .embed import load_embedder
-    from .indexer import model_for, sync
+    from .indexer import resolve, sync
 
-    settings = _settings(args)
-    embedder = load_embedder(model_for(settings), settings.embed.batch_size)
+    settings = resolve(_settings(args))
+    embedder = load_embedder(settings.embed.model, settings.embed.batch_size)
     report = sync(settings, embedder, force=args.force, progress=progress_bar())
     for line in build_summary(report):
         print(line)
@@ -94,19 +96,20 @@ def cmd_ask(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .indexer import staleness
+    from .indexer import resolve, staleness
     from .manifest import Manifest
     from .store import current_build
 
-    settings = _settings(args)
+    settings = resolve(_settings(args))
     folder = current_build(settings.index_dir)
     if folder is None:
         print(message("index_missing", index_dir=str(settings.index_dir)))
         return 1
     manifest = Manifest.read(folder / "manifest.json")
-    stale = staleness(settings, settings.embed.model or manifest.embedder) if settings.data_dir.is_dir() else None
+    stale = staleness(settings, settings.embed.model) if settings.data_dir.exists() else None
     info = {
         "index": str(folder),
+        "data": str(settings.data_dir),
         "model": manifest.embedder,
         "dim": manifest.dim,
         "documents": manifest.counts.get("documents", 0),
@@ -123,13 +126,13 @@ def cmd_status(args) -> int:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0
     print(f"索引：{info['index']}（建立于 {info['built']}）")
-    print(f"模型：{info['model']}（{info['dim']} 维）")
+    print(f"模型：{info['model']}（{info['dim']} 维）；文本来源：{info['data']}")
     print(f"文档：{info['documents']} 篇；段落：{info['passages']} 个；嵌入片段：{info['windows']} 个")
-    for name, doc in sorted(manifest.documents.items()):
-        if "duplicate_of" in doc:
-            print(f"  - {name}（与「{doc['duplicate_of']}」相同，未重复索引）")
-        else:
-            print(f"  - {name}：《{doc.get('title')}》，{doc.get('passages', 0)} 段")
+    for name, entry in sorted(manifest.documents.items()):
+        if "duplicate_of" in entry:
+            print(f"  - {name}（与「{entry['duplicate_of']}」相同，未重复索引）")
+        for doc in entry.get("documents", []):
+            print(f"  - {name}：《{doc['title']}》{'（' + doc['date'] + '）' if doc.get('date') else ''}，{doc['passages']} 段")
     if stale is None:
         print("状态：未检查（找不到文本目录）")
     elif not stale.is_stale:
@@ -142,6 +145,42 @@ def cmd_status(args) -> int:
         if stale.shape_changed:
             parts.append("切分规则已更新")
         print("状态：需要更新（" + "；".join(parts) + "）。运行 qa build 更新。")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, load_questions
+
+    settings = _settings(args)
+    questions = load_questions(Path(args.questions))
+    assistant = _open_assistant(settings, update=False)
+    report = evaluate(assistant, questions, k=settings.retrieve.k, progress=progress_bar("提问", "题"))
+    summary = {
+        "questions": len(questions),
+        "mode": settings.retrieve.mode,
+        "k": report.k,
+        "model": assistant.embedder.name,
+        "recall": {f"R@{c}": round(v, 4) for c, v in report.recall.items()},
+        "mrr@10": round(report.mrr, 4),
+        "quote@1": None if report.quote_at_1 is None else round(report.quote_at_1, 4),
+        "failures": [
+            {"question": o.question.question, "gold": list(o.question.gold or o.question.gold_passage_ids),
+             "top": o.top.citation.render() if o.top else None}
+            for o in report.failures
+        ],
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    print(f"问题 {len(questions)} 个 · 模式 {summary['mode']} · k={report.k} · 模型 {summary['model']}")
+    metrics = [f"{name} {value:.4f}" for name, value in summary["recall"].items()] + [f"MRR@10 {report.mrr:.4f}"]
+    if report.quote_at_1 is not None:
+        metrics.append(f"quote@1 {report.quote_at_1:.4f}")
+    print("  ".join(metrics))
+    if report.failures:
+        print(f"前 {report.k} 名中没有答案的问题（{len(report.failures)} 个）：")
+        for failure in summary["failures"][: args.show]:
+            print(f"  - {failure['question']}  （金标：{'、'.join(failure['gold'])}；第一名：{failure['top']}）")
     return 0
 
 
@@ -166,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="从讲稿目录建立或更新索引")
     common(p)
+    p.add_argument("--jsonl", metavar="FILE", help="索引预先切分好的段落：每行 {id, title, text}（代替 --data）")
     p.add_argument("--force", action="store_true", help="即使没有变化也重建")
     p.set_defaults(func=cmd_build)
 
@@ -181,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON")
     common(p, model=False)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("eval", help="在问题集上评测检索：R@1/3/5/10、MRR@10、quote@1")
+    p.add_argument("questions", help="问题文件（JSONL）：question 加 gold 短语列表或 gold_passage_ids")
+    p.add_argument("-k", type=int, default=10, help="看前几名（默认 10）")
+    p.add_argument("--mode", help="hybrid（默认）、dense 或 keyword")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--show", type=int, default=20, help="列出几个失败的问题（默认 20）")
+    common(p, data=False, model=False)
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="启动浏览器界面")
     p.add_argument("--host", help="监听地址（默认 127.0.0.1）")

@@ -52,3 +52,9 @@ class EmptyQuestion(QAError):
     """A question with nothing in it."""
 
     code = "empty_question"
+
+
+class BadQuestionFile(QAError):
+    """A question-file line that is not a valid question (details: path, line, reason)."""
+
+    code = "bad_question_file"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -15,9 +16,9 @@ from .keyword import KeywordIndex, tokenize
 from .manifest import SCHEMA_VERSION, Manifest, Staleness, compare
 from .read import scan, read_text
 from .records import Document, Passage
-from .settings import DEFAULT_MODEL, Settings
+from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, Settings
 from .store import IndexReader, current_build, write_build
-from .structure import parse_document
+from .structure import parse_source
 
 Progress = Callable[[int, int], None]  # (windows embedded so far, windows to embed)
 
@@ -33,7 +34,7 @@ class BuildReport:
     windows: int = 0
     embedded: int = 0
     reused: int = 0
-    rejected: tuple[tuple[str, str], ...] = ()  # (file, reason code)
+    rejected: tuple[tuple[str, dict], ...] = ()  # (file, {reason, and line or position})
     kept_previous: tuple[str, ...] = ()  # rejected files whose previous passages stay indexed
     duplicates: tuple[tuple[str, str], ...] = ()  # (file, file with the same content)
     replaced_index: str | None = None  # reason an unusable previous index was replaced
@@ -44,17 +45,18 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def model_for(settings: Settings) -> str:
-    """The model to use: the explicit setting, else the index's own model, else the bundled default."""
-    if settings.embed.model:
-        return settings.embed.model
+def resolve(settings: Settings) -> Settings:
+    """Fill what was left open: the model and data source of the existing index, else the defaults."""
+    manifest = None
     folder = current_build(settings.index_dir)
     if folder is not None:
         try:
-            return Manifest.read(folder / "manifest.json").embedder
+            manifest = Manifest.read(folder / "manifest.json")
         except IndexIncompatible:
             pass
-    return DEFAULT_MODEL
+    model = settings.embed.model or (manifest.embedder if manifest else DEFAULT_MODEL)
+    data = settings.data_dir or (Path(manifest.data_source) if manifest and manifest.data_source else DEFAULT_DATA_DIR)
+    return replace(settings, data_dir=Path(data), embed=replace(settings.embed, model=model))
 
 
 def staleness(settings: Settings, model: str) -> Staleness | None:
@@ -87,29 +89,26 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
                                passages=counts.get("passages", 0), windows=counts.get("windows", 0))
 
     documents: list[tuple[Document, str]] = []
-    entries: dict[str, dict] = {}
     rejected: dict[str, dict] = {}
     kept_previous, duplicates = [], []
     first_by_id: dict[str, str] = {}
     for f in files:
         try:
-            doc = parse_document(f.name, read_text(f.path))
+            docs = parse_source(f.name, read_text(f.path))
         except UnreadableFile as exc:
-            rejected[f.name] = {"sha256": f.sha256, "reason": exc.details.get("reason", "unreadable")}
-            previous = old.document(f.name) if old is not None else None
-            if previous is not None:  # keep what was indexed rather than lose it
-                documents.append(previous)
+            rejected[f.name] = {"sha256": f.sha256, **{k: v for k, v in exc.details.items() if k != "path"}}
+            previous = old.documents_of(f.name) if old is not None else []
+            if previous:  # keep what was indexed rather than lose it
+                documents.extend(previous)
                 kept_previous.append(f.name)
             continue
-        if doc.doc_id in first_by_id:
-            duplicates.append((f.name, first_by_id[doc.doc_id]))
-            entries[f.name] = {"sha256": f.sha256, "doc_id": doc.doc_id, "duplicate_of": first_by_id[doc.doc_id]}
-            continue
-        first_by_id[doc.doc_id] = f.name
-        documents.append((doc, f.sha256))
-    for doc, sha in documents:
-        entries.setdefault(doc.source, {"sha256": sha})
-        entries[doc.source].update(doc_id=doc.doc_id, title=doc.title, date=doc.date, passages=len(doc.paragraphs))
+        for doc in docs:
+            if doc.doc_id in first_by_id:
+                duplicates.append((f.name, first_by_id[doc.doc_id]))
+                continue
+            first_by_id[doc.doc_id] = f.name
+            documents.append((doc, f.sha256))
+    entries = _manifest_entries(documents, duplicates, {f.name: f.sha256 for f in files})
 
     passages: list[tuple[Passage, str]] = []
     for doc, _ in documents:
@@ -137,6 +136,7 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
         documents=entries,
         rejected=rejected,
         counts={"documents": len(documents), "passages": len(passages), "windows": len(window_texts)},
+        data_source=str(settings.data_dir),
     )
     if old is not None:
         old.close()
@@ -149,12 +149,25 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
         windows=len(window_texts),
         embedded=embedded,
         reused=len(window_texts) - embedded,
-        rejected=tuple((name, r["reason"]) for name, r in rejected.items()),
+        rejected=tuple((name, {k: v for k, v in r.items() if k != "sha256"}) for name, r in rejected.items()),
         kept_previous=tuple(kept_previous),
         duplicates=tuple(duplicates),
         replaced_index=replaced,
         seconds=time.perf_counter() - started,
     )
+
+
+def _manifest_entries(documents, duplicates, hashes) -> dict[str, dict]:
+    """Per source file: its content hash and its documents (or which file it duplicates)."""
+    entries: dict[str, dict] = {}
+    for doc, sha in documents:
+        entry = entries.setdefault(doc.source, {"sha256": sha, "documents": []})
+        entry["documents"].append(
+            {"doc_id": doc.doc_id, "title": doc.title, "date": doc.date, "passages": len(doc.paragraphs)}
+        )
+    for name, same in duplicates:
+        entries.setdefault(name, {"sha256": hashes[name], "documents": [], "duplicate_of": same})
+    return entries
 
 
 def _open_previous(settings: Settings) -> tuple[IndexReader | None, str | None]:

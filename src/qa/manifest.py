@@ -23,6 +23,7 @@ class Manifest:
     rejected: dict = field(default_factory=dict)  # source name -> {sha256, reason}
     counts: dict = field(default_factory=dict)
     created: str = ""
+    data_source: str = ""  # the data folder or file the index was built from, as given
 
     @property
     def corpus_hash(self) -> str:
@@ -33,6 +34,7 @@ class Manifest:
             "schema_version": self.schema_version,
             "created": self.created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "embedder": {"name": self.embedder, "dim": self.dim},
+            "data_source": self.data_source,
             "chunker_version": self.chunker_version,
             "index_shape": self.index_shape,
             "corpus_hash": self.corpus_hash,
@@ -57,6 +59,7 @@ class Manifest:
                 rejected=data.get("rejected", {}),
                 counts=data.get("counts", {}),
                 created=data.get("created", ""),
+                data_source=data.get("data_source", ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexIncompatible(index_dir=str(where), reason=f"manifest field {exc}") from None

@@ -11,25 +11,40 @@ _REASONS = {
     "utf16": "是 UTF-16 编码",
     "binary": "不是文本文件",
     "sentence_transformers_missing": "未安装 sentence-transformers（运行 make install-st，或 pip install '.[st]'）",
+    "bad_jsonl": "第 {line} 行不是 {{\"id\", \"title\", \"text\"}} 格式的 JSON",
+    "duplicate_id": "第 {line} 行的 id 与前面重复",
+    "no_gold": "没有 gold 或 gold_passage_ids",
+    "not_a_question": "不是问题对象",
 }
 
 _TEMPLATES = {
-    "unreadable_file": "无法读取文件「{path}」：{reason}。目前只支持 UTF-8 编码的 .txt / .md 文本，请另存为 UTF-8 后重试。",
+    "unreadable_file": "无法读取文件「{path}」：{reason}。{advice}",
     "invalid_setting": "设置 {name} 的值「{value}」无效，有效范围：{valid}。",
     "model_unavailable": "无法加载模型「{model}」：{reason}。本程序离线运行，请给出本地模型文件夹路径，或使用内置默认模型（可选名称：{choices}）。",
     "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
     "index_incompatible": "索引「{index_dir}」无法使用（{reason}）。请运行 qa build --force 重建索引。",
     "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（UTF-8 编码的 .txt / .md 文件）。",
     "empty_question": "请输入问题。",
+    "bad_question_file": "问题文件「{path}」第 {line} 行无效：{reason}。每行应为 JSON，含 question，以及 gold（短语列表）或 gold_passage_ids。",
     "empty_index": "索引中还没有任何文档。请把讲稿（UTF-8 编码的 .txt / .md）放进 data/ 目录，再重新建立索引。",
     "no_hits": "没有找到相关段落，请换个说法再问。",
 }
 
 
+_ENCODING_ADVICE = "目前只支持 UTF-8 编码的 .txt / .md 文本，请另存为 UTF-8 后重试。"
+_ADVICE = {"bad_jsonl": "请修正该行后重试。", "duplicate_id": "每个段落的 id 必须唯一，请修正后重试。"}
+
+
 def message(code: str, **details) -> str:
     template = _TEMPLATES.get(code, "出错了：{code}")
+    if code == "unreadable_file":
+        details.setdefault("advice", _ADVICE.get(details.get("reason"), _ENCODING_ADVICE))
     if "reason" in details:
-        details["reason"] = _REASONS.get(details["reason"], details["reason"])
+        reason = _REASONS.get(details["reason"], details["reason"])
+        try:
+            details["reason"] = reason.format(**details)
+        except (KeyError, IndexError):
+            details["reason"] = reason
     if isinstance(details.get("choices"), (list, tuple)):
         details["choices"] = "、".join(details["choices"])
     try:
@@ -64,15 +79,17 @@ def build_summary(report: BuildReport) -> list[str]:
         )
     else:
         lines.append(f"索引已是最新：{report.documents} 篇文档，{report.passages} 个段落。")
-    for name, reason in report.rejected:
-        kept = "，保留其上一次索引的内容" if name in report.kept_previous else ""
-        lines.append(f"已跳过文件「{name}」：{_REASONS.get(reason, reason)}{kept}。请另存为 UTF-8 编码后重试。")
+    for name, details in report.rejected:
+        text = message("unreadable_file", path=name, **details).replace("无法读取文件", "已跳过文件", 1)
+        if name in report.kept_previous:
+            text = text.replace("。", "，保留其上一次索引的内容。", 1)
+        lines.append(text)
     for name, same in report.duplicates:
         lines.append(f"文件「{name}」与「{same}」内容相同，未重复索引。")
     return lines
 
 
-def progress_bar():
+def progress_bar(desc: str = "嵌入段落", unit: str = "段"):
     """A tqdm bar on stderr, created on the first report so no-op syncs print nothing."""
     state = {}
 
@@ -82,7 +99,7 @@ def progress_bar():
         if "bar" not in state:
             from tqdm import tqdm
 
-            state["bar"] = tqdm(total=total, desc="嵌入段落", unit="段", file=sys.stderr, leave=False)
+            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
         bar = state["bar"]
         bar.update(done - bar.n)
         if done >= total:

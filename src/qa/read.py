@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import DataMissing, UnreadableFile
 
-TEXT_SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md", ".jsonl")  # .jsonl: pre-split passages, one {id, title, text} a line
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,10 @@ class SourceFile:
 
 
 def scan(data_dir: Path) -> list[SourceFile]:
-    """All readable-looking texts below data_dir, sorted by name; hidden files are skipped."""
+    """All readable-looking texts below data_dir (or data_dir itself, if it is one file), sorted by name."""
     data_dir = Path(data_dir)
+    if data_dir.is_file():
+        return [SourceFile(path=data_dir, name=data_dir.name, sha256=hashlib.sha256(data_dir.read_bytes()).hexdigest())]
     if not data_dir.is_dir():
         raise DataMissing(data_dir=str(data_dir))
     found = []

@@ -22,6 +22,7 @@ class Paragraph:
     section_path: tuple[str, ...]
     ordinal: int  # 1-based within its section
     text: str
+    key: str | None = None  # an id given with pre-split passages (JSONL); else a content hash is used
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,9 @@ class Retriever:
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         terms = tokenize(question) if terms is None else terms
-        dense = self.dense(question, n)
-        keyword = self.keyword(terms, n)
+        mode = self.settings.mode
+        dense = self.dense(question, n) if mode != "keyword" else []
+        keyword = self.keyword(terms, n) if mode != "dense" else []
         fused = reciprocal_rank_fusion(
             [dense, keyword],
             k=self.settings.rrf_k,

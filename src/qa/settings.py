@@ -32,6 +32,7 @@ class RetrieveSettings:
     """Hybrid retrieval: dense and BM25 candidates fused by reciprocal rank."""
 
     k: int = 5
+    mode: str = "hybrid"  # or "dense" / "keyword": one side only, for evaluation
     candidates: int = 50
     rrf_k: int = 60
     dense_weight: float = 0.8  # tuned on CMRC2018 dev (docs/EVALUATION.md)
@@ -44,9 +45,13 @@ class ServeSettings:
     port: int = 7860
 
 
+MODES = ("hybrid", "dense", "keyword")
+DEFAULT_DATA_DIR = Path("data")
+
+
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = Path("data")
+    data_dir: Path | None = None  # None: where the existing index was built from, else data/
     index_dir: Path = Path("index")
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
@@ -73,6 +78,8 @@ class Settings:
 
     def validate(self) -> None:
         _at_least("k", self.retrieve.k, 1, 100)
+        if self.retrieve.mode not in MODES:
+            raise InvalidSetting(name="mode", value=self.retrieve.mode, valid="、".join(MODES))
         _at_least("candidates", self.retrieve.candidates, 1, 10_000)
         _at_least("rrf_k", self.retrieve.rrf_k, 0, 10_000)
         _at_least("port", self.serve.port, 1, 65535)

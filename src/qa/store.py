@@ -31,8 +31,9 @@ CURRENT = "CURRENT"
 BUILDS = "builds"
 
 _SCHEMA = """
-CREATE TABLE documents (source TEXT PRIMARY KEY, doc_id TEXT, title TEXT, date TEXT,
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT, title TEXT, date TEXT,
                         sha256 TEXT, paragraphs INTEGER, dropped TEXT);
+CREATE INDEX documents_source ON documents(source);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, source TEXT,
                        title TEXT, date TEXT, section_path TEXT, paragraph INTEGER, text TEXT);
 CREATE TABLE sentences (passage_row INTEGER, ordinal INTEGER, start INTEGER, "end" INTEGER,
@@ -115,7 +116,7 @@ def _write_sqlite(path, documents, passages, window_hashes) -> None:
         con.executemany(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
             [
-                (d.source, d.doc_id, d.title, d.date, sha, len(d.paragraphs), json.dumps(d.dropped, ensure_ascii=False))
+                (d.doc_id, d.source, d.title, d.date, sha, len(d.paragraphs), json.dumps(d.dropped, ensure_ascii=False))
                 for d, sha in documents
             ],
         )
@@ -200,16 +201,18 @@ class IndexReader:
     def passages_of(self, source: str) -> list[Passage]:
         return self._passages("WHERE source = ? ORDER BY row", (source,))
 
-    def document(self, source: str) -> tuple[Document, str] | None:
+    def documents_of(self, source: str) -> list[tuple[Document, str]]:
+        """The documents indexed from one source file, with that file's hash as it was then."""
         with self._lock:
-            r = self._con.execute(
-                "SELECT doc_id, title, date, sha256, dropped FROM documents WHERE source = ?", (source,)
-            ).fetchone()
-        if r is None:
-            return None
-        paragraphs = tuple(Paragraph(p.section_path, p.paragraph, p.text) for p in self.passages_of(source))
-        doc = Document(r[0], source, r[1], r[2], paragraphs, dropped=tuple(json.loads(r[4])))
-        return doc, r[3]
+            rows = self._con.execute(
+                "SELECT doc_id, title, date, sha256, dropped FROM documents WHERE source = ? ORDER BY rowid", (source,)
+            ).fetchall()
+        found = []
+        for doc_id, title, date, sha, dropped in rows:
+            passages = self._passages("WHERE doc_id = ? ORDER BY row", (doc_id,))
+            paragraphs = tuple(Paragraph(p.section_path, p.paragraph, p.text, key=p.passage_id) for p in passages)
+            found.append((Document(doc_id, source, title, date, paragraphs, dropped=tuple(json.loads(dropped))), sha))
+        return found
 
     def _passages(self, where: str, args: tuple) -> list[Passage]:
         with self._lock:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .errors import UnreadableFile
 from .records import Document, Paragraph
 
 NUMERAL = "一二三四五六七八九十百零〇两"
@@ -156,3 +158,34 @@ def parse_document(name: str, text: str) -> Document:
         paragraphs=tuple(paragraphs),
         dropped=tuple(dropped),
     )
+
+
+def parse_jsonl(name: str, text: str) -> list[Document]:
+    """Pre-split passages, one JSON object {id, title, text} a line; one document per title."""
+    by_title: dict[str, list[Paragraph]] = {}
+    seen: set[str] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            key, title, body = str(row["id"]), str(row.get("title") or title_from_name(name)), row["text"].strip()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise UnreadableFile(path=name, reason="bad_jsonl", line=number) from None
+        if key in seen:
+            raise UnreadableFile(path=name, reason="duplicate_id", line=number)
+        seen.add(key)
+        paragraphs = by_title.setdefault(title, [])
+        paragraphs.append(Paragraph(section_path=(), ordinal=len(paragraphs) + 1, text=body, key=key))
+    return [
+        Document(doc_id=document_id(name + "\x1f" + title + "\x1f" + "\n".join(p.text for p in paras)),
+                 source=name, title=title, date=None, paragraphs=tuple(paras))
+        for title, paras in by_title.items()
+    ]
+
+
+def parse_source(name: str, text: str) -> list[Document]:
+    """The documents in one source file: a JSONL collection, or one speech."""
+    if name.lower().endswith(".jsonl"):
+        return parse_jsonl(name, text)
+    return [parse_document(name, text)]

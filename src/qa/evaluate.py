@@ -1,0 +1,119 @@
+"""Measure retrieval on a question set: recall at 1/3/5/10, MRR@10, and how often the top quote holds the answer."""
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .answer import Assistant
+from .errors import BadQuestionFile
+from .records import Hit
+
+CUTOFFS = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question with its gold: phrases the answering paragraph contains, or the ids of gold passages."""
+
+    question: str
+    gold: tuple[str, ...] = ()
+    gold_passage_ids: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()  # QA sets' answer strings: used for quote@1 only
+    doc: str | None = None  # must occur in the hit's title, date or doc id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    rank: int | None  # 1-based rank of the first relevant hit, None if not in the top k
+    quote_ok: bool | None  # None where the question has no phrases to check a quote against
+    top: Hit | None
+
+
+@dataclass(frozen=True)
+class Report:
+    outcomes: tuple[Outcome, ...]
+    k: int
+
+    @property
+    def recall(self) -> dict[int, float]:
+        n = len(self.outcomes) or 1
+        return {c: sum(1 for o in self.outcomes if o.rank and o.rank <= c) / n for c in CUTOFFS if c <= self.k}
+
+    @property
+    def mrr(self) -> float:
+        n = len(self.outcomes) or 1
+        return sum(1 / o.rank for o in self.outcomes if o.rank and o.rank <= 10) / n
+
+    @property
+    def quote_at_1(self) -> float | None:
+        checked = [o.quote_ok for o in self.outcomes if o.quote_ok is not None]
+        return sum(checked) / len(checked) if checked else None
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.rank is None]
+
+
+def normalise(text: str) -> str:
+    """For matching gold phrases: full-width forms folded (NFKC), white space removed."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def load_questions(path: Path) -> list[Question]:
+    """JSONL: {"question", "gold": [...]} or {"question", "gold_passage_ids": [...]}, optional "doc", "answers"."""
+    questions = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            q = Question(
+                question=str(row["question"]),
+                gold=tuple(row.get("gold") or ()),
+                gold_passage_ids=tuple(str(g) for g in row.get("gold_passage_ids") or ()),
+                answers=tuple(row.get("answers") or ()),
+                doc=row.get("doc"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise BadQuestionFile(path=str(path), line=number, reason="not_a_question") from None
+        if not q.gold and not q.gold_passage_ids:
+            raise BadQuestionFile(path=str(path), line=number, reason="no_gold")
+        questions.append(q)
+    return questions
+
+
+def is_relevant(hit: Hit, q: Question) -> bool:
+    if q.doc and not any(q.doc in (field or "") for field in (hit.passage.title, hit.passage.date, hit.passage.doc_id)):
+        return False
+    if q.gold_passage_ids:
+        return hit.passage.passage_id in q.gold_passage_ids
+    text = normalise(hit.passage.text)
+    return any(normalise(g) in text for g in q.gold)
+
+
+def quote_holds(hit: Hit | None, q: Question) -> bool | None:
+    phrases = q.gold or q.answers
+    if not phrases:
+        return None
+    if hit is None or not is_relevant(hit, q):
+        return False
+    quote = normalise(hit.quote.text)
+    return any(normalise(p) in quote for p in phrases)
+
+
+def evaluate(
+    assistant: Assistant, questions: list[Question], k: int = 10, progress: Callable[[int, int], None] | None = None
+) -> Report:
+    outcomes = []
+    for i, q in enumerate(questions, start=1):
+        hits = assistant.ask(q.question, k).hits
+        rank = next((h.rank for h in hits if is_relevant(h, q)), None)
+        top = hits[0] if hits else None
+        outcomes.append(Outcome(question=q, rank=rank, quote_ok=quote_holds(top, q), top=top))
+        if progress:
+            progress(i, len(questions))
+    return Report(outcomes=tuple(outcomes), k=k)
