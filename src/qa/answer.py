@@ -100,7 +100,7 @@ class Assistant:
         terms = tokenize(question)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         hits = []
-        for rank, cand in enumerate(self.retriever.search(question, k, terms=terms), start=1):
+        for rank, cand in enumerate(self.retriever.search(question, k), start=1):
             passage = self.index.passage(cand.row)
             hits.append(
                 Hit(

@@ -8,7 +8,7 @@ from .settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: BM25 over words and character bigrams of the Simplified text
 
 SENTENCE_END = "。！？；!?;"
 _CLOSERS = "”’」』）)】〕》\"'"

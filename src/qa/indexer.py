@@ -12,7 +12,7 @@ import numpy as np
 from .chunk import CHUNKER_VERSION, make_passages
 from .embed import Embedder
 from .errors import IndexIncompatible, IndexMissing, UnreadableFile
-from .keyword import KeywordIndex, tokenize
+from .keyword import KeywordIndex, keyword_tokens
 from .manifest import SCHEMA_VERSION, Manifest, Staleness, compare
 from .read import scan, read_text
 from .records import Document, Passage
@@ -125,7 +125,7 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
     if old is not None and old.manifest.embedder == embedder.name and old.manifest.dim == embedder.dim:
         cache = old.cached_vectors()
     vectors, embedded = _embed_missing(embedder, window_texts, hashes, cache, settings.embed.batch_size, progress)
-    keyword = KeywordIndex.build([tokenize(p.text) for p, _ in passages])
+    keyword = KeywordIndex.build([keyword_tokens(p.text) for p, _ in passages])
 
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,

@@ -8,7 +8,7 @@ import numpy as np
 from .embed import Embedder
 from .errors import EmptyQuestion
 from .fusion import reciprocal_rank_fusion
-from .keyword import tokenize
+from .keyword import keyword_tokens
 from .settings import RetrieveSettings
 from .store import IndexReader
 
@@ -61,12 +61,12 @@ class Retriever:
     def keyword(self, terms: list[str], n: int) -> list[int]:
         return [row for row, _ in self.index.keyword.search(terms, n)]
 
-    def search(self, question: str, k: int | None = None, terms: list[str] | None = None) -> list[Candidate]:
+    def search(self, question: str, k: int | None = None) -> list[Candidate]:
         """The k best passages for a question (fewer when the index is smaller)."""
         question = clean_question(question)
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
-        terms = tokenize(question) if terms is None else terms
+        terms = keyword_tokens(question)
         mode = self.settings.mode
         dense = self.dense(question, n) if mode != "keyword" else []
         keyword = self.keyword(terms, n) if mode != "dense" else []
