@@ -83,7 +83,9 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
-        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        context = browser.new_context(viewport={"width": 1200, "height": 1400})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+        page = context.new_page()
         page.goto(app_url)
         expect(page.get_by_text("讲稿问答").first).to_be_visible(timeout=60_000)
         expect(page.locator("#qa-notices")).to_contain_text("已跳过文件「旧系统导出.txt」：不是 UTF-8 编码")
@@ -95,6 +97,12 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
         expect(cite).to_contain_text("《在2024年机关党建工作质量提升推进会上的讲话稿》")
         expect(cite).to_be_in_viewport(timeout=10_000)  # the best hit is what the user sees first
         expect(page.locator(".qa-card mark").first).to_contain_text("党的力量来自组织")
+        copy = page.locator(".qa-copy").first
+        copy.click()
+        expect(copy).to_have_text("已复制")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("“习近平总书记强调:“党的力量来自组织。")
+        assert copied.endswith("”（《在2024年机关党建工作质量提升推进会上的讲话稿》，三、要强化组织建设，彰显组织优势）")
         page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
         shot = os.environ.get("QA_SCREENSHOT")
         if shot:

@@ -34,12 +34,14 @@ def test_ask_json(qa_command, where):
     assert top["text"][top["quote_start"] : top["quote_end"]] == top["quote"]
     assert top["title"] == "在2024年机关党建工作质量提升推进会上的讲话稿" and top["date"] is None
     assert top["citation"] == f"《{top['title']}》 › {ORGANISATION} · 第1段"
+    assert top["citation_line"] == f"“{top['quote']}”（《{top['title']}》，{ORGANISATION}）"
 
 
 def test_ask_text(qa_command, where):
     out = run(qa_command, "ask", "党的力量来自哪里？", "-k", "1", *where).stdout
     assert f"[1] 《在2024年机关党建工作质量提升推进会上的讲话稿》 › {ORGANISATION} · 第1段" in out
-    assert "引文：" in out and "党的力量来自组织" in out
+    assert "引用：“习近平总书记强调:“党的力量来自组织。" in out
+    assert f"（《在2024年机关党建工作质量提升推进会上的讲话稿》，{ORGANISATION}）" in out
 
 
 def test_ask_stdin_lines(qa_command, where):

@@ -50,3 +50,12 @@ def test_app_builds_with_notices(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
     app = build_app(assistant, ["已跳过文件「旧.txt」：不是 UTF-8 编码。"])
     assert app.title == "讲稿问答"
+
+
+def test_quote_line_in_the_usual_chinese_form():
+    c = Citation("在某会议上的讲话", "2024-03-05", ("三、要强化组织建设，彰显组织优势", "（一）要建强支部"), 2)
+    assert c.quote_line("党的力量来自组织。") == (
+        "“党的力量来自组织。”（《在某会议上的讲话》，2024年3月5日，三、要强化组织建设，彰显组织优势，（一）要建强支部）"
+    )
+    assert Citation("报告", "2023", (), 1).quote_line("甲。") == "“甲。”（《报告》，2023年）"
+    assert Citation("报告", None, (), 1).quote_line("甲。") == "“甲。”（《报告》）"

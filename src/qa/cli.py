@@ -64,9 +64,11 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
     for hit in answer.hits:
         p, q = hit.passage, hit.quote
         print(f"\n[{hit.rank}] {hit.citation.render()}  （得分 {hit.score:.4f}）")
-        print(f"    引文：{q.text}")
+        print(f"    引用：{hit.quote_line}")
         marked = p.text[: q.start] + (f"\033[1;33m{q.text}\033[0m" if bold else q.text) + p.text[q.end :]
         print(f"    段落：{marked}")
+        for other in hit.also_in:
+            print(f"    另见：{other.render()}")
 
 
 def _answer_json(answer: Answer) -> dict:

@@ -70,6 +70,19 @@ class Citation:
         parts = [f"《{self.title}》", *self.section_path]
         return PATH_SEPARATOR.join(parts) + f" · 第{self.paragraph}段"
 
+    def quote_line(self, quote: str) -> str:
+        """The quote with its source in the usual Chinese form: “引文”（《标题》，日期，章节）."""
+        parts = [f"《{self.title}》", *([chinese_date(self.date)] if self.date else []), *self.section_path]
+        return f"“{quote}”（{'，'.join(parts)}）"
+
+
+def chinese_date(date: str) -> str:
+    """2024-03-05 -> 2024年3月5日; 2024 -> 2024年; anything else unchanged."""
+    parts = date.split("-")
+    if not all(p.isdigit() for p in parts) or not 1 <= len(parts) <= 3:
+        return date
+    return "".join(f"{int(p)}{unit}" for p, unit in zip(parts, "年月日"))
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -91,6 +104,11 @@ class Hit:
     citation: Citation
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    also_in: tuple[Citation, ...] = ()  # near-identical passages elsewhere (reprints, copies)
+
+    @property
+    def quote_line(self) -> str:
+        return self.citation.quote_line(self.quote.text)
 
     def to_json(self) -> dict:
         p = self.passage
@@ -107,6 +125,8 @@ class Hit:
             "quote_start": self.quote.start,
             "quote_end": self.quote.end,
             "citation": self.citation.render(),
+            "citation_line": self.quote_line,
+            "also_in": [c.render() for c in self.also_in],
         }
 
 

@@ -24,6 +24,11 @@ CSS = """
 .qa-text mark {background: #ffe58f; padding: 1px 0;}
 .qa-card details summary {cursor: pointer; color: #666; font-size: 0.9em; margin-top: 4px;}
 .qa-full {margin-top: 6px;}
+.qa-foot {margin-top: 6px; display: flex; gap: 8px; align-items: baseline;}
+.qa-line {color: #555; font-size: 0.85em;}
+.qa-copy {flex: none; padding: 2px 10px; border: 1px solid #c9c9c9; border-radius: 4px; background: #fafafa;
+          cursor: pointer; font-size: 0.85em;}
+.qa-also {margin-top: 4px; color: #666; font-size: 0.85em;}
 """
 
 # After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
@@ -35,6 +40,26 @@ SCROLL_TO_ANSWER = """() => { setTimeout(() => {
   while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
   if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 80;
 }, 150); }"""
+# Copy buttons: one listener for the page (the chat's HTML may not carry scripts); the clipboard API needs a
+# secure context, so plain-http intranet hosts fall back to a hidden textarea and execCommand.
+COPY_JS = """() => {
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest('.qa-copy');
+    if (!button) return;
+    const line = button.closest('.qa-card').querySelector('.qa-line');
+    const text = line ? line.textContent : '';
+    let done = false;
+    try { await navigator.clipboard.writeText(text); done = true; } catch (e) {}
+    if (!done) {
+      const area = document.createElement('textarea');
+      area.value = text; document.body.appendChild(area); area.select();
+      try { done = document.execCommand('copy'); } catch (e) {}
+      area.remove();
+    }
+    button.textContent = done ? '已复制' : '复制失败，请手动选择';
+    setTimeout(() => { button.textContent = '复制引文'; }, 2000);
+  });
+}"""
 # Characters of context shown on each side of the quote before "展开整段".
 CONTEXT_CHARS = 90
 # HTML specials and the characters Markdown acts on become numeric entities, shown as written.
@@ -58,14 +83,20 @@ def render_hit(hit: Hit) -> str:
         f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}'
         f'<span class="qa-score">相关度 {hit.score:.4f}</span></div>'
     )
+    foot = (
+        f'<div class="qa-foot"><button class="qa-copy">复制引文</button>'
+        f'<span class="qa-line">{escape(hit.quote_line)}</span></div>'
+    )
+    if hit.also_in:
+        foot += '<div class="qa-also">另见：' + "；".join(escape(c.render()) for c in hit.also_in) + "</div>"
     if len(p.text) <= 2 * CONTEXT_CHARS + len(q.text):
-        return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p></div>'
+        return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p>{foot}</div>'
     lo, hi = max(0, q.start - CONTEXT_CHARS), min(len(p.text), q.end + CONTEXT_CHARS)
     excerpt = ("…" if lo else "") + _marked(p.text, q.start, q.end, lo, hi) + ("…" if hi < len(p.text) else "")
     return (
         f'<div class="qa-card">{head}<p class="qa-text">{excerpt}</p>'
         f'<details><summary>展开整段（{len(p.text)} 字）</summary>'
-        f'<p class="qa-text qa-full">{_marked(p.text, q.start, q.end)}</p></details></div>'
+        f'<p class="qa-text qa-full">{_marked(p.text, q.start, q.end)}</p></details>{foot}</div>'
     )
 
 
@@ -137,6 +168,7 @@ def serve(settings: Settings) -> None:
         server_port=settings.serve.port,
         theme=gr.themes.Default(font=FONTS, font_mono=["monospace"]),
         css=CSS,
+        js=COPY_JS,
         footer_links=[],
         show_error=False,
     )
