@@ -172,3 +172,20 @@ def test_hits_cite_paragraphs_with_verbatim_quotes(tiny, fake):
     assert data["text"][data["quote_start"] : data["quote_end"]] == data["quote"]
     assert set(data) >= {"rank", "score", "doc_id", "title", "date", "section_path", "paragraph", "text",
                          "quote", "quote_start", "quote_end"}
+
+
+def test_reprinted_paragraph_is_one_hit_that_says_where_else(tmp_path, fake):
+    from conftest import write_corpus
+    from qa.settings import Settings
+
+    same = "坚持稳中求进工作总基调，完整、准确、全面贯彻新发展理念，加快构建新发展格局。"
+    write_corpus(tmp_path / "data", {
+        "原文.txt": f"原文\n\n一、总体要求\n\n{same}\n\n二、其他\n\n别的内容。",
+        "转载.txt": f"转载\n\n{same.replace('，', ',')}\n\n转载网站的话。",
+    })
+    assistant, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), embedder=fake)
+    answer = assistant.ask("稳中求进工作总基调", k=3)
+    top = answer.hits[0]
+    assert len(top.also_in) == 1 and {top.citation.title, top.also_in[0].title} == {"原文", "转载"}
+    assert sum(1 for h in answer.hits if "稳中求进" in h.passage.text) == 1
+    assert top.to_json()["also_in"] == [top.also_in[0].render()]

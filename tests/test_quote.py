@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.answer import best_span, bigrams, choose_quote
+from qa.answer import best_span, bigrams, choose_quote, group_near_duplicates, shingles
 from qa.chunk import make_windows, split_sentences
 from qa.keyword import tokenize
 from qa.records import Passage
@@ -72,3 +72,14 @@ def test_quotes_are_always_verbatim_substrings(text, question):
     terms = tokenize(question) if question else []
     quote = choose_quote(p, question, terms, {t: 1.0 for t in terms})
     assert p.text[quote.start : quote.end] == quote.text
+
+
+def test_near_duplicates_group_across_punctuation_script_and_small_edits():
+    a = "坚持稳中求进工作总基调，完整、准确、全面贯彻新发展理念，加快构建新发展格局。"
+    b = "堅持穩中求進工作總基調,完整、準確、全面貫徹新發展理念,加快構建新發展格局。"
+    c = "坚持稳中求进工作总基调，完整准确全面贯彻新发展理念，加快构建新发展格局，着力推动高质量发展。"
+    d = "就业形势总体稳定。"
+    assert group_near_duplicates([a, d, b, c]) == [[0, 2, 3], [1]]
+    assert group_near_duplicates([]) == []
+    assert group_near_duplicates(["", "", "甲"]) == [[0], [1], [2]]  # empty texts are never copies
+    assert shingles("甲乙") == frozenset({"甲乙"})

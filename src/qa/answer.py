@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Mapping, Sequence
 
 from .embed import Embedder, load_embedder
 from .indexer import BuildReport, Progress, resolve, sync
-from .keyword import tokenize
+from .keyword import simplified, tokenize
 from .records import Answer, Citation, Hit, Passage, Quote
 from .retrieve import Retriever, clean_question
 from .settings import Settings
@@ -70,6 +71,34 @@ def choose_quote(passage: Passage, question: str, question_terms: Sequence[str],
     return quote
 
 
+# Reprints and copies: paragraphs whose 5-character shingles (letters and digits only, Simplified, NFKC)
+# overlap this much (Jaccard) are one passage that appears in several places.
+NEAR_DUPLICATE = 0.7
+_SHINGLE = 5
+
+
+def shingles(text: str) -> frozenset[str]:
+    core = "".join(ch for ch in unicodedata.normalize("NFKC", simplified(text)) if ch.isalnum())
+    return frozenset(core[i : i + _SHINGLE] for i in range(max(len(core) - _SHINGLE + 1, 1 if core else 0)))
+
+
+def group_near_duplicates(texts: Sequence[str], threshold: float = NEAR_DUPLICATE) -> list[list[int]]:
+    """Indexes grouped by near-identical text, in order of each group's first member."""
+    groups: list[list[int]] = []
+    heads: list[frozenset[str]] = []
+    for i, text in enumerate(texts):
+        mine = shingles(text)
+        for group, head in zip(groups, heads):
+            union = len(mine | head)
+            if union and len(mine & head) / union >= threshold:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+            heads.append(mine)
+    return groups
+
+
 def citation_for(passage: Passage) -> Citation:
     return Citation(title=passage.title, date=passage.date, section_path=passage.section_path, paragraph=passage.paragraph)
 
@@ -99,9 +128,13 @@ class Assistant:
             return Answer(question=question, notice="empty_index")
         terms = tokenize(question)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
+        k = k or self.settings.retrieve.k
+        # fetch extra candidates so that k remain after copies of one passage are merged
+        candidates = self.retriever.search(question, min(3 * k, max(k, self.settings.retrieve.candidates)))
+        passages = [self.index.passage(c.row) for c in candidates]
         hits = []
-        for rank, cand in enumerate(self.retriever.search(question, k), start=1):
-            passage = self.index.passage(cand.row)
+        for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):
+            cand, passage = candidates[group[0]], passages[group[0]]
             hits.append(
                 Hit(
                     rank=rank,
@@ -111,6 +144,7 @@ class Assistant:
                     citation=citation_for(passage),
                     dense_rank=cand.dense_rank,
                     keyword_rank=cand.keyword_rank,
+                    also_in=tuple(citation_for(passages[i]) for i in group[1:]),
                 )
             )
         return Answer(question=question, hits=tuple(hits))
