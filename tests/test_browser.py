@@ -107,4 +107,14 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
         shot = os.environ.get("QA_SCREENSHOT")
         if shot:
             page.screenshot(path=shot, full_page=True)
+
+        page.get_by_role("tab", name="找引文").click()
+        theme = page.locator("#qa-theme textarea")
+        theme.fill("标准化建设")
+        theme.press("Enter")
+        first = page.locator("#qa-quotes .qa-card").first
+        expect(first).to_contain_text("标准化", timeout=60_000)
+        expect(first.locator(".qa-line")).to_contain_text("（《在2024年机关党建工作质量提升推进会上的讲话稿》")
+        if shot:
+            page.screenshot(path=shot.replace(".png", "-quotes.png"), full_page=True)
         browser.close()

@@ -189,3 +189,21 @@ def test_reprinted_paragraph_is_one_hit_that_says_where_else(tmp_path, fake):
     assert len(top.also_in) == 1 and {top.citation.title, top.also_in[0].title} == {"原文", "转载"}
     assert sum(1 for h in answer.hits if "稳中求进" in h.passage.text) == 1
     assert top.to_json()["also_in"] == [top.also_in[0].render()]
+
+
+def test_find_quotes_ranks_sentences_and_merges_copies(tmp_path, fake):
+    from conftest import write_corpus
+    from qa.settings import Settings
+
+    write_corpus(tmp_path / "data", {
+        "甲.txt": "甲\n\n要推进标准化建设。标准化是质量的基础。今天天气不错。",
+        "乙.txt": "乙\n\n要推进标准化建设!别的内容也很多。",
+    })
+    assistant, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), embedder=fake)
+    answer = assistant.find_quotes("标准化建设", k=5)
+    texts = [h.quote.text for h in answer.hits]
+    assert texts[0] in ("要推进标准化建设。", "要推进标准化建设!") and len(answer.hits[0].also_in) == 1
+    assert "标准化是质量的基础。" in texts and "今天天气不错。" not in texts
+    for h in answer.hits:
+        assert h.passage.text[h.quote.start : h.quote.end] == h.quote.text
+    assert assistant.find_quotes("是什么").hits == ()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from qa.answer import Assistant
 from qa.records import Answer, Citation, Hit, Passage, Quote, Span
-from qa.ui import build_app, escape, render_answer, respond
+from qa.ui import build_app, escape, find_quotes, render_answer, render_quotes, respond
 
 
 def hit_with(text: str, start: int, end: int) -> Hit:
@@ -59,3 +59,11 @@ def test_quote_line_in_the_usual_chinese_form():
     )
     assert Citation("报告", "2023", (), 1).quote_line("甲。") == "“甲。”（《报告》，2023年）"
     assert Citation("报告", None, (), 1).quote_line("甲。") == "“甲。”（《报告》）"
+
+
+def test_quotes_tab_renders_escaped_cards(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    html = find_quotes(assistant, "粮食产量", 5)
+    assert "<mark>经济总量稳步增长，粮食产量创历史新高。</mark>" in html and "qa-copy" in html
+    assert "请输入问题" in find_quotes(assistant, "  ", 5)
+    assert "没有找到" in render_quotes(Answer("主题"))

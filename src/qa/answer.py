@@ -1,103 +1,14 @@
-"""Answers: the retrieved passages with the sentence to quote and the citation for each."""
+"""Answers: the retrieved passages with the sentence to quote and the citation for each; theme quotes."""
 from __future__ import annotations
-
-import re
-import unicodedata
-from typing import Mapping, Sequence
 
 from .embed import Embedder, load_embedder
 from .indexer import BuildReport, Progress, resolve, sync
-from .keyword import simplified, tokenize
+from .keyword import tokenize
+from .quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
 from .records import Answer, Citation, Hit, Passage, Quote
 from .retrieve import Retriever, clean_question
 from .settings import Settings
 from .store import IndexReader
-
-# Quote scoring, chosen on CMRC2018 dev (docs/EVALUATION.md): coverage of the question's distinct terms
-# weighted by IDF beat BM25 over sentences (quote@1 0.711 vs 0.615); allowing two consecutive sentences
-# when the second adds terms raised it to 0.811.
-PAIR_PENALTY = 1.0  # a two-sentence quote must add this much term weight to win over one sentence
-BIGRAM_WEIGHT = 0.05  # character bigrams shared with the question: catches what segmentation splits apart
-NUMBER_BONUS = 0.3  # a question asking for a number or date prefers a sentence that has one
-_ASKS_NUMBER = re.compile(r"多少|几|哪一?年|何时|什么时候|多长|多大|多高|多远|多久|比例|数量|人口|面积|规模")
-_HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两％%]")
-
-
-def bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def best_span(
-    question: str,
-    question_terms: Sequence[str],
-    sentence_texts: Sequence[str],
-    sentence_terms: Sequence[Sequence[str]],
-    idf: Mapping[str, float],
-) -> tuple[int, int] | None:
-    """(first, last) sentence indexes of the best quote: one sentence, or two in a row; None if nothing matches.
-
-    Score: IDF of the distinct question terms the quote contains, plus a little for shared character
-    bigrams and for numbers when the question asks for one. Ties go to the earlier, shorter quote.
-    """
-    wanted = set(question_terms)
-    grams = bigrams(question)
-    asks_number = bool(_ASKS_NUMBER.search(question))
-    n = len(sentence_texts)
-    candidates = [(i, i) for i in range(n)] + [(i, i + 1) for i in range(n - 1)]
-    best, best_score = None, 0.0
-    for first, last in candidates:
-        terms = set().union(*(sentence_terms[i] for i in range(first, last + 1)))
-        text = "".join(sentence_texts[first : last + 1])
-        score = sum(idf.get(t, 0.0) for t in wanted & terms)
-        score += BIGRAM_WEIGHT * len(grams & bigrams(text))
-        if asks_number and _HAS_NUMBER.search(text):
-            score += NUMBER_BONUS
-        if last > first:
-            score -= PAIR_PENALTY
-        if score > best_score:
-            best, best_score = (first, last), score
-    return best
-
-
-def choose_quote(passage: Passage, question: str, question_terms: Sequence[str], idf: Mapping[str, float]) -> Quote:
-    """The verbatim sentence (or two) of the passage to quote for this question; the first when none matches."""
-    if not passage.sentences:
-        return Quote(text=passage.text, start=0, end=len(passage.text))
-    texts = [passage.sentence_text(i) for i in range(len(passage.sentences))]
-    first, last = best_span(question, question_terms, texts, [tokenize(t) for t in texts], idf) or (0, 0)
-    start, end = passage.sentences[first].start, passage.sentences[last].end
-    quote = Quote(text=passage.text[start:end], start=start, end=end)
-    assert passage.text[quote.start : quote.end] == quote.text  # quotes are verbatim, always
-    return quote
-
-
-# Reprints and copies: paragraphs whose 5-character shingles (letters and digits only, Simplified, NFKC)
-# overlap this much (Jaccard) are one passage that appears in several places.
-NEAR_DUPLICATE = 0.7
-_SHINGLE = 5
-
-
-def shingles(text: str) -> frozenset[str]:
-    core = "".join(ch for ch in unicodedata.normalize("NFKC", simplified(text)) if ch.isalnum())
-    return frozenset(core[i : i + _SHINGLE] for i in range(max(len(core) - _SHINGLE + 1, 1 if core else 0)))
-
-
-def group_near_duplicates(texts: Sequence[str], threshold: float = NEAR_DUPLICATE) -> list[list[int]]:
-    """Indexes grouped by near-identical text, in order of each group's first member."""
-    groups: list[list[int]] = []
-    heads: list[frozenset[str]] = []
-    for i, text in enumerate(texts):
-        mine = shingles(text)
-        for group, head in zip(groups, heads):
-            union = len(mine | head)
-            if union and len(mine & head) / union >= threshold:
-                group.append(i)
-                break
-        else:
-            groups.append([i])
-            heads.append(mine)
-    return groups
-
 
 def citation_for(passage: Passage) -> Citation:
     return Citation(title=passage.title, date=passage.date, section_path=passage.section_path, paragraph=passage.paragraph)
@@ -148,6 +59,38 @@ class Assistant:
                 )
             )
         return Answer(question=question, hits=tuple(hits))
+
+    def find_quotes(self, theme: str, k: int = 10) -> Answer:
+        """Quotable sentences on a theme across the documents: best first, copies merged."""
+        theme = clean_question(theme)
+        if self.index.size == 0:
+            return Answer(question=theme, notice="empty_index")
+        terms = tokenize(theme)
+        idf = {t: self.index.keyword.idf(t) for t in set(terms)}
+        found = []  # (score, passage order, sentence, passage)
+        for order, cand in enumerate(self.retriever.search(theme, max(3 * k, 20))):
+            passage = self.index.passage(cand.row)
+            for i, score in enumerate(sentence_scores(passage, theme, terms, idf)):
+                if score > 0:
+                    span = passage.sentences[i]
+                    found.append((score * quotability(span.end - span.start), order, i, passage))
+        found.sort(key=lambda f: (-f[0], f[1], f[2]))
+        texts = [p.sentence_text(i) for _, _, i, p in found]
+        hits = []
+        for rank, group in enumerate(group_near_duplicates(texts)[:k], start=1):
+            score, _, i, passage = found[group[0]]
+            span = passage.sentences[i]
+            hits.append(
+                Hit(
+                    rank=rank,
+                    score=score,
+                    passage=passage,
+                    quote=Quote(text=passage.text[span.start : span.end], start=span.start, end=span.end),
+                    citation=citation_for(passage),
+                    also_in=tuple(citation_for(found[j][3]) for j in group[1:]),
+                )
+            )
+        return Answer(question=theme, hits=tuple(hits))
 
     def close(self) -> None:
         self.index.close()

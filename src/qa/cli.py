@@ -97,6 +97,25 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_quotes(args) -> int:
+    settings = _settings(args)
+    assistant = _open_assistant(settings, update=not args.no_update)
+    answer = assistant.find_quotes(args.theme, args.k or 10)
+    if args.json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        return 0
+    print(f"主题：{answer.question}")
+    if answer.notice or not answer.hits:
+        print(message(answer.notice or "no_quotes"))
+        return 0
+    for hit in answer.hits:
+        print(f"\n[{hit.rank}] {hit.quote_line}")
+        print(f"    出处：{hit.citation.render()}")
+        for other in hit.also_in:
+            print(f"    另见：{other.render()}")
+    return 0
+
+
 def cmd_status(args) -> int:
     from .indexer import resolve, staleness
     from .manifest import Manifest
@@ -218,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
     common(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("quotes", help="按主题找可引用的句子（跨文档，已去重）")
+    p.add_argument("theme", help="主题，例如：标准化建设")
+    p.add_argument("-k", type=int, help="返回句数（默认 10）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
+    common(p)
+    p.set_defaults(func=cmd_quotes)
 
     p = sub.add_parser("status", help="索引状态：文档、段落、模型、是否需要更新")
     p.add_argument("--json", action="store_true", help="输出 JSON")

@@ -28,6 +28,7 @@ _TEMPLATES = {
     "bad_question_file": "问题文件「{path}」第 {line} 行无效：{reason}。每行应为 JSON，含 question，以及 gold（短语列表）或 gold_passage_ids。",
     "empty_index": "索引中还没有任何文档。请把讲稿（UTF-8 编码的 .txt / .md）放进 data/ 目录，再重新建立索引。",
     "no_hits": "没有找到相关段落，请换个说法再问。",
+    "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
 }
 
 

@@ -178,6 +178,9 @@ class IndexReader:
         try:
             self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
             self._con = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            tables = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if missing := {"documents", "passages", "sentences", "windows"} - tables:
+                raise ValueError(f"tables missing: {', '.join(sorted(missing))}")
             rows = self._con.execute("SELECT passage_row FROM windows ORDER BY row").fetchall()
             self.size = self._con.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
             self.keyword = KeywordIndex.load(folder / "bm25", self.size)

@@ -110,6 +110,33 @@ def render_answer(answer: Answer) -> str:
     return f'<div class="qa-answer">找到 {len(answer.hits)} 段相关原文：{cards}</div>'
 
 
+def render_quotes(answer: Answer) -> str:
+    """Theme quotes: one card a sentence, with its citation, the places it recurs, and a copy button."""
+    if answer.notice or not answer.hits:
+        return f'<div class="qa-answer">{escape(message(answer.notice or "no_quotes"))}</div>'
+    cards = []
+    for hit in answer.hits:
+        also = ""
+        if hit.also_in:
+            also = '<div class="qa-also">另见：' + "；".join(escape(c.render()) for c in hit.also_in) + "</div>"
+        cards.append(
+            f'<div class="qa-card"><div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}</div>'
+            f'<p class="qa-text"><mark>{escape(hit.quote.text)}</mark></p>{also}'
+            f'<div class="qa-foot"><button class="qa-copy">复制引文</button>'
+            f'<span class="qa-line">{escape(hit.quote_line)}</span></div></div>'
+        )
+    return f'<div class="qa-answer">找到 {len(cards)} 句可引用的原文：{"".join(cards)}</div>'
+
+
+def find_quotes(assistant: Assistant, theme: str, k: int) -> str:
+    if not (theme or "").strip():
+        return escape(message("empty_question"))
+    try:
+        return render_quotes(assistant.find_quotes(theme, int(k)))
+    except QAError as exc:
+        return escape(error_message(exc))
+
+
 def respond(assistant: Assistant, question: str, history: list, k: int):
     history = list(history or [])
     question = (question or "").strip()
@@ -135,20 +162,32 @@ def build_app(assistant: Assistant, notices: list[str] = ()):
         gr.Markdown(f"## {TITLE}\n{escape(status)}", elem_id="qa-status")
         if notices:  # what the start-up sync did: skipped files, duplicates, a model change
             gr.Markdown("<br>".join(escape(line) for line in notices), elem_id="qa-notices")
-        chat = gr.Chatbot(label="问答", height="72vh", elem_id="qa-chat", autoscroll=False)
-        with gr.Row():
-            box = gr.Textbox(
-                placeholder="输入问题，例如：党的力量来自哪里？", show_label=False, scale=8, elem_id="qa-question"
-            )
-            send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
-        k = gr.Slider(1, 10, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
-        gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+        with gr.Tabs():
+            with gr.Tab("问答", id="ask"):
+                chat = gr.Chatbot(label="问答", height="72vh", elem_id="qa-chat", autoscroll=False)
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="输入问题，例如：党的力量来自哪里？", show_label=False, scale=8, elem_id="qa-question"
+                    )
+                    send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
+                k = gr.Slider(1, 10, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
+                gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+            with gr.Tab("找引文", id="quotes"):
+                with gr.Row():
+                    theme = gr.Textbox(
+                        placeholder="输入主题，例如：标准化建设", show_label=False, scale=8, elem_id="qa-theme"
+                    )
+                    search = gr.Button("找引文", variant="primary", scale=1, elem_id="qa-find")
+                how_many = gr.Slider(1, 30, value=10, step=1, label="返回句数")
+                quotes = gr.HTML(elem_id="qa-quotes")
 
         def handle(question, history, k_value):
             return respond(assistant, question, history, k_value)
 
         for event in (box.submit, send.click):
             event(handle, [box, chat, k], [box, chat]).then(None, js=SCROLL_TO_ANSWER)
+        for event in (theme.submit, search.click):
+            event(lambda t, n: find_quotes(assistant, t, n), [theme, how_many], quotes)
     return app
 
 

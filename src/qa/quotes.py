@@ -1,0 +1,111 @@
+"""Quotes: which sentence (or two) of a passage to quote, and which passages are copies of each other."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Mapping, Sequence
+
+from .keyword import simplified, tokenize
+from .records import Passage, Quote
+
+# Quote scoring, chosen on CMRC2018 dev (docs/EVALUATION.md): coverage of the question's distinct terms
+# weighted by IDF beat BM25 over sentences (quote@1 0.711 vs 0.615); allowing two consecutive sentences
+# when the second adds terms raised it to 0.811.
+PAIR_PENALTY = 1.0  # a two-sentence quote must add this much term weight to win over one sentence
+BIGRAM_WEIGHT = 0.05  # character bigrams shared with the question: catches what segmentation splits apart
+NUMBER_BONUS = 0.3  # a question asking for a number or date prefers a sentence that has one
+_ASKS_NUMBER = re.compile(r"多少|几|哪一?年|何时|什么时候|多长|多大|多高|多远|多久|比例|数量|人口|面积|规模")
+_HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两％%]")
+
+
+def bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def score_span(question: str, wanted: set[str], text: str, terms: set[str], idf: Mapping[str, float]) -> float:
+    """IDF of the distinct question terms in the text, plus shared bigrams and a number bonus."""
+    score = sum(idf.get(t, 0.0) for t in wanted & terms)
+    score += BIGRAM_WEIGHT * len(bigrams(question) & bigrams(text))
+    if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(text):
+        score += NUMBER_BONUS
+    return score
+
+
+def sentence_scores(passage: Passage, question: str, question_terms: Sequence[str], idf: Mapping[str, float]) -> list[float]:
+    """score_span of every single sentence of the passage."""
+    wanted = set(question_terms)
+    texts = [passage.sentence_text(i) for i in range(len(passage.sentences))]
+    return [score_span(question, wanted, t, set(tokenize(t)), idf) for t in texts]
+
+
+def best_span(
+    question: str,
+    question_terms: Sequence[str],
+    sentence_texts: Sequence[str],
+    sentence_terms: Sequence[Sequence[str]],
+    idf: Mapping[str, float],
+) -> tuple[int, int] | None:
+    """(first, last) sentence indexes of the best quote: one sentence, or two in a row; None if nothing matches.
+
+    Score: IDF of the distinct question terms the quote contains, plus a little for shared character
+    bigrams and for numbers when the question asks for one. Ties go to the earlier, shorter quote.
+    """
+    wanted = set(question_terms)
+    n = len(sentence_texts)
+    candidates = [(i, i) for i in range(n)] + [(i, i + 1) for i in range(n - 1)]
+    best, best_score = None, 0.0
+    for first, last in candidates:
+        terms = set().union(*(sentence_terms[i] for i in range(first, last + 1)))
+        score = score_span(question, wanted, "".join(sentence_texts[first : last + 1]), terms, idf)
+        if last > first:
+            score -= PAIR_PENALTY
+        if score > best_score:
+            best, best_score = (first, last), score
+    return best
+
+
+def choose_quote(passage: Passage, question: str, question_terms: Sequence[str], idf: Mapping[str, float]) -> Quote:
+    """The verbatim sentence (or two) of the passage to quote for this question; the first when none matches."""
+    if not passage.sentences:
+        return Quote(text=passage.text, start=0, end=len(passage.text))
+    texts = [passage.sentence_text(i) for i in range(len(passage.sentences))]
+    first, last = best_span(question, question_terms, texts, [tokenize(t) for t in texts], idf) or (0, 0)
+    start, end = passage.sentences[first].start, passage.sentences[last].end
+    quote = Quote(text=passage.text[start:end], start=start, end=end)
+    assert passage.text[quote.start : quote.end] == quote.text  # quotes are verbatim, always
+    return quote
+
+
+# Reprints and copies: paragraphs whose 5-character shingles (letters and digits only, Simplified, NFKC)
+# overlap this much (Jaccard) are one passage that appears in several places.
+NEAR_DUPLICATE = 0.7
+_SHINGLE = 5
+
+
+def shingles(text: str) -> frozenset[str]:
+    core = "".join(ch for ch in unicodedata.normalize("NFKC", simplified(text)) if ch.isalnum())
+    return frozenset(core[i : i + _SHINGLE] for i in range(max(len(core) - _SHINGLE + 1, 1 if core else 0)))
+
+
+def group_near_duplicates(texts: Sequence[str], threshold: float = NEAR_DUPLICATE) -> list[list[int]]:
+    """Indexes grouped by near-identical text, in order of each group's first member."""
+    groups: list[list[int]] = []
+    heads: list[frozenset[str]] = []
+    for i, text in enumerate(texts):
+        mine = shingles(text)
+        for group, head in zip(groups, heads):
+            union = len(mine | head)
+            if union and len(mine & head) / union >= threshold:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+            heads.append(mine)
+    return groups
+
+
+def quotability(length: int) -> float:
+    """How well a sentence of this many characters serves as a quote: full weight from 8 to 100."""
+    if length < 8:
+        return 0.5
+    return min(1.0, 100 / length)
