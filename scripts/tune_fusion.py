@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from qa.chunk import make_windows, split_sentences  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
 from qa.fusion import reciprocal_rank_fusion  # noqa: E402
-from qa.keyword import KeywordIndex, tokenize  # noqa: E402
+from qa.keyword import KeywordIndex, keyword_tokens  # noqa: E402
 
 WEIGHTS = [(1, 0), (0, 1), (1, 1), (0.8, 1), (0.6, 1), (1, 0.8)]
 
@@ -66,7 +66,7 @@ def main() -> None:
 
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    keyword = KeywordIndex.build([tokenize(p["text"]) for p in passages])
+    keyword = KeywordIndex.build([keyword_tokens(p["text"]) for p in passages])
     row_of = {p["id"]: i for i, p in enumerate(passages)}
     qvec = embedder.embed_queries([q["question"] for q in queries])
     _, found = index.search(qvec, args.candidates * 3)
@@ -78,7 +78,7 @@ def main() -> None:
             if w >= 0 and owner[w] not in rows:
                 rows.append(owner[w])
         dense_lists.append(rows[: args.candidates])
-        keyword_lists.append([r for r, _ in keyword.search(tokenize(q["question"]), args.candidates)])
+        keyword_lists.append([r for r, _ in keyword.search(keyword_tokens(q["question"]), args.candidates)])
 
     print(f"{len(queries)} questions, {len(passages)} passages, {len(texts)} windows "
           f"(window {args.window_chars}, overlap {args.overlap}, rrf k {args.rrf_k})")
