@@ -103,3 +103,36 @@ def test_sentence_transformers_model_from_a_folder(qa_command, tmp_path):
     proc = run(qa_command, "ask", "How fast did the economy grow?", "--json", "-k", "1", *where)
     assert "已建立索引" not in proc.stderr
     assert "economy grew" in json.loads(proc.stdout)["hits"][0]["quote"]
+
+
+def test_quotes(qa_command, where):
+    out = json.loads(run(qa_command, "quotes", "标准化建设", "-k", "3", "--json", *where).stdout)
+    assert len(out["hits"]) == 3 and all("标准" in h["quote"] for h in out["hits"])
+    text = run(qa_command, "quotes", "标准化建设", "-k", "1", *where).stdout
+    assert text.startswith("主题：标准化建设") and "[1] “" in text and "出处：《" in text
+
+
+def test_build_jsonl_and_eval(qa_command, tmp_path):
+    passages = tmp_path / "passages.jsonl"
+    passages.write_text(
+        '{"id": "A_0", "title": "长江", "text": "长江是中国第一长河。全长约六千三百公里。"}\n'
+        '{"id": "B_0", "title": "黄河", "text": "黄河是中华民族的母亲河。全长约五千四百公里。"}\n',
+        encoding="utf-8",
+    )
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"question": "黄河全长多少公里", "gold_passage_ids": ["B_0"], "answers": ["五千四百公里"]}\n'
+        '{"question": "中国最长的河是哪条", "gold": ["中国第一长河"], "doc": "长江"}\n',
+        encoding="utf-8",
+    )
+    index = tmp_path / "index"
+    run(qa_command, "build", "--jsonl", passages, "--index", index)
+    report = json.loads(run(qa_command, "eval", questions, "--index", index, "--json").stdout)
+    assert report["questions"] == 2 and report["recall"]["R@1"] == 1.0 and report["quote@1"] == 1.0
+    text = run(qa_command, "eval", questions, "--index", index, "--mode", "keyword").stdout
+    assert "R@1" in text and "MRR@10" in text
+    # the index remembers its JSONL source: asking without --data does not re-index data/
+    hit = json.loads(run(qa_command, "ask", "母亲河", "--json", "-k", "1", "--index", index).stdout)["hits"][0]
+    assert hit["citation"] == "《黄河》 · 第1段"
+    bad = run(qa_command, "eval", questions, "--index", index, "--mode", "sparse", check=False)
+    assert bad.returncode == 2 and "hybrid、dense、keyword" in bad.stderr
