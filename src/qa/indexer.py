@@ -88,26 +88,7 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
             return BuildReport(built=False, staleness=stale, documents=counts.get("documents", 0),
                                passages=counts.get("passages", 0), windows=counts.get("windows", 0))
 
-    documents: list[tuple[Document, str]] = []
-    rejected: dict[str, dict] = {}
-    kept_previous, duplicates = [], []
-    first_by_id: dict[str, str] = {}
-    for f in files:
-        try:
-            docs = parse_source(f.name, read_text(f.path))
-        except UnreadableFile as exc:
-            rejected[f.name] = {"sha256": f.sha256, **{k: v for k, v in exc.details.items() if k != "path"}}
-            previous = old.documents_of(f.name) if old is not None else []
-            if previous:  # keep what was indexed rather than lose it
-                documents.extend(previous)
-                kept_previous.append(f.name)
-            continue
-        for doc in docs:
-            if doc.doc_id in first_by_id:
-                duplicates.append((f.name, first_by_id[doc.doc_id]))
-                continue
-            first_by_id[doc.doc_id] = f.name
-            documents.append((doc, f.sha256))
+    documents, rejected, kept_previous, duplicates = _collect(files, old)
     entries = _manifest_entries(documents, duplicates, {f.name: f.sha256 for f in files})
 
     passages: list[tuple[Passage, str]] = []
@@ -155,6 +136,31 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
         replaced_index=replaced,
         seconds=time.perf_counter() - started,
     )
+
+
+def _collect(files, old: IndexReader | None):
+    """Parse every source file: documents (with file hashes), rejected files, kept and duplicate ones."""
+    documents: list[tuple[Document, str]] = []
+    rejected: dict[str, dict] = {}
+    kept_previous, duplicates = [], []
+    first_by_id: dict[str, str] = {}
+    for f in files:
+        try:
+            docs = parse_source(f.name, read_text(f.path))
+        except UnreadableFile as exc:
+            rejected[f.name] = {"sha256": f.sha256, **{k: v for k, v in exc.details.items() if k != "path"}}
+            previous = old.documents_of(f.name) if old is not None else []
+            if previous:  # keep what was indexed rather than lose it
+                documents.extend(previous)
+                kept_previous.append(f.name)
+            continue
+        for doc in docs:
+            if doc.doc_id in first_by_id:
+                duplicates.append((f.name, first_by_id[doc.doc_id]))
+                continue
+            first_by_id[doc.doc_id] = f.name
+            documents.append((doc, f.sha256))
+    return documents, rejected, kept_previous, duplicates
 
 
 def _manifest_entries(documents, duplicates, hashes) -> dict[str, dict]:
