@@ -230,21 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="即使没有变化也重建")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("ask", help="提问，返回相关段落、可引用的句子和出处")
-    p.add_argument("question", help="问题；用 - 从标准输入逐行读取问题（每行输出一个 JSON）")
-    p.add_argument("-k", type=int, help="返回段落数（默认 5）")
-    p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
-    common(p)
-    p.set_defaults(func=cmd_ask)
+    def querying(name, help_text, subject, subject_help, k_help, func):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(subject, help=subject_help)
+        p.add_argument("-k", type=int, help=k_help)
+        p.add_argument("--json", action="store_true", help="输出 JSON")
+        p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
+        common(p)
+        p.set_defaults(func=func)
 
-    p = sub.add_parser("quotes", help="按主题找可引用的句子（跨文档，已去重）")
-    p.add_argument("theme", help="主题，例如：标准化建设")
-    p.add_argument("-k", type=int, help="返回句数（默认 10）")
-    p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
-    common(p)
-    p.set_defaults(func=cmd_quotes)
+    querying("ask", "提问，返回相关段落、可引用的句子和出处", "question",
+             "问题；用 - 从标准输入逐行读取问题（每行输出一个 JSON）", "返回段落数（默认 5）", cmd_ask)
+    querying("quotes", "按主题找可引用的句子（跨文档，已去重）", "theme", "主题，例如：标准化建设",
+             "返回句数（默认 10）", cmd_quotes)
 
     p = sub.add_parser("status", help="索引状态：文档、段落、模型、是否需要更新")
     p.add_argument("--json", action="store_true", help="输出 JSON")
