@@ -77,10 +77,11 @@ def test_short_paragraph_is_one_window():
 
 
 def test_passage_ids_are_content_hashes():
-    a = passage_id("标题", ("一、甲",), "正文。", 1)
-    assert a == passage_id("标题", ("一、甲",), "正文。", 1)
-    assert a != passage_id("标题", ("二、乙",), "正文。", 1)
-    assert a != passage_id("标题", ("一、甲",), "正文。", 2)
+    a = passage_id("doc1", ("一、甲",), "正文。", 1)
+    assert a == passage_id("doc1", ("一、甲",), "正文。", 1)
+    assert a != passage_id("doc1", ("二、乙",), "正文。", 1)
+    assert a != passage_id("doc1", ("一、甲",), "正文。", 2)
+    assert a != passage_id("doc2", ("一、甲",), "正文。", 1)
 
 
 def test_repeated_paragraphs_get_distinct_ids_and_rebuilds_are_idempotent():

@@ -207,3 +207,39 @@ def test_find_quotes_ranks_sentences_and_merges_copies(tmp_path, fake):
     for h in answer.hits:
         assert h.passage.text[h.quote.start : h.quote.end] == h.quote.text
     assert assistant.find_quotes("是什么").hits == ()
+
+
+def test_two_speeches_with_one_title_and_shared_paragraphs(tmp_path, fake):
+    from conftest import write_corpus
+    from qa.settings import Settings
+
+    write_corpus(tmp_path / "data", {
+        "2023-01-01_在新年茶话会上的讲话.txt": "同志们：\n\n二〇二三年的工作很好。\n\n谢谢大家。",
+        "2024-01-01_在新年茶话会上的讲话.txt": "同志们：\n\n二〇二四年的工作更好。\n\n谢谢大家。",
+    })
+    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index")
+    report = sync(settings, fake)
+    assert report.passages == 6
+    reader = IndexReader.open(settings.index_dir)
+    ids = [p.passage_id for source in report_sources(reader) for p in reader.passages_of(source)]
+    assert len(set(ids)) == 6
+
+
+def report_sources(reader):
+    return sorted(reader.manifest.documents)
+
+
+def test_embeddings_survive_a_build_that_dies_half_way(tiny, fake):
+    class Dying(FakeEmbedder):
+        def embed_passages(self, texts):
+            if self.embedded:
+                raise KeyboardInterrupt  # as if killed after the first batch
+            return super().embed_passages(texts)
+
+    dying = Dying()
+    settings = tiny.with_overrides(embed={"batch_size": 2})
+    with pytest.raises(KeyboardInterrupt):
+        sync(settings, dying)
+    assert current_build(tiny.index_dir) is None and len(dying.embedded) == 2
+    report = sync(settings, fake)
+    assert report.built and report.embedded == report.windows - 2 and report.reused == 2

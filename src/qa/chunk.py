@@ -8,7 +8,7 @@ from .settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
-CHUNKER_VERSION = "2"  # 2: BM25 over words and character bigrams of the Simplified text
+CHUNKER_VERSION = "3"  # 2: BM25 on words and bigrams of Simplified text; 3: passage ids include the document
 
 SENTENCE_END = "。！？；!?;"
 _CLOSERS = "”’」』）)】〕》\"'"
@@ -66,9 +66,13 @@ def make_windows(sentences: tuple[Span, ...], max_chars: int, overlap: int) -> t
         first = nxt if sentences[last + 1].end - sentences[nxt].start <= max_chars else last + 1
 
 
-def passage_id(title: str, section_path: tuple[str, ...], text: str, occurrence: int) -> str:
-    """Content hash of a paragraph with its place; `occurrence` separates repeated paragraphs."""
-    key = "\x1f".join([title, *section_path, text, str(occurrence)])
+def passage_id(doc_id: str, section_path: tuple[str, ...], text: str, occurrence: int) -> str:
+    """Content hash of a paragraph with its document and place; `occurrence` separates repeats in a section.
+
+    The document's own content hash is part of it: two speeches with one title (a yearly tea party
+    address, say) both open with 同志们：, and each such paragraph needs an id of its own.
+    """
+    key = "\x1f".join([doc_id, *section_path, text, str(occurrence)])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
@@ -82,7 +86,7 @@ def make_passages(doc: Document, settings: ChunkSettings) -> list[Passage]:
         sentences = split_sentences(para.text)
         passages.append(
             Passage(
-                passage_id=para.key or passage_id(doc.title, para.section_path, para.text, seen[key]),
+                passage_id=para.key or passage_id(doc.doc_id, para.section_path, para.text, seen[key]),
                 doc_id=doc.doc_id,
                 title=doc.title,
                 date=doc.date,

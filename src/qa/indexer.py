@@ -17,7 +17,7 @@ from .manifest import SCHEMA_VERSION, Manifest, Staleness, compare
 from .read import scan, read_text
 from .records import Document, Passage
 from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, Settings
-from .store import IndexReader, current_build, write_build
+from .store import EmbeddingCache, IndexReader, current_build, write_build
 from .structure import parse_source
 
 Progress = Callable[[int, int], None]  # (windows embedded so far, windows to embed)
@@ -102,10 +102,12 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
             window_texts.append(p.text[w.start : w.end])
     hashes = [text_hash(t) for t in window_texts]
 
-    cache = {}
-    if old is not None and old.manifest.embedder == embedder.name and old.manifest.dim == embedder.dim:
-        cache = old.cached_vectors()
-    vectors, embedded = _embed_missing(embedder, window_texts, hashes, cache, settings.embed.batch_size, progress)
+    cache = EmbeddingCache(settings.index_dir, embedder.name, embedder.dim)
+    try:
+        vectors, embedded = _embed_missing(embedder, window_texts, hashes, cache, settings.embed.batch_size, progress)
+    except BaseException:
+        cache.close()
+        raise
     keyword = KeywordIndex.build([keyword_tokens(p.text) for p, _ in passages])
 
     manifest = Manifest(
@@ -121,7 +123,11 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
     )
     if old is not None:
         old.close()
-    write_build(settings.index_dir, manifest, documents, passages, list(zip(window_rows, hashes)), vectors, keyword)
+    try:
+        write_build(settings.index_dir, manifest, documents, passages, list(zip(window_rows, hashes)), vectors, keyword)
+        cache.prune(set(hashes))
+    finally:
+        cache.close()
     return BuildReport(
         built=True,
         staleness=stale,
@@ -186,13 +192,14 @@ def _open_previous(settings: Settings) -> tuple[IndexReader | None, str | None]:
         return None, exc.details.get("reason", "incompatible")
 
 
-def _embed_missing(embedder, texts, hashes, cache, batch_size, progress):
-    """Vectors for all texts, taking cached ones by hash and embedding the rest in batches."""
+def _embed_missing(embedder, texts, hashes, cache: EmbeddingCache, batch_size, progress):
+    """Vectors for all texts: cached ones by hash, the rest embedded in batches and cached at once."""
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    known = cache.get_many(hashes)
     todo = []
     for i, h in enumerate(hashes):
-        if h in cache:
-            vectors[i] = cache[h]
+        if h in known:
+            vectors[i] = known[h]
         else:
             todo.append(i)
     # identical texts inside this build are embedded once
@@ -207,6 +214,7 @@ def _embed_missing(embedder, texts, hashes, cache, batch_size, progress):
         out = embedder.embed_passages([texts[g[0]] for g in batch])
         for g, vec in zip(batch, out):
             vectors[g] = vec
+        cache.put_many({hashes[g[0]]: vec for g, vec in zip(batch, out)})
         if progress:
             progress(min(start + batch_size, len(groups)), len(groups))
     return vectors, len(groups)
