@@ -19,6 +19,7 @@ _REASONS = {
 
 _TEMPLATES = {
     "unreadable_file": "无法读取文件「{path}」：{reason}。{advice}",
+    "skipped_file": "已跳过文件「{path}」：{reason}{kept}。{advice}",
     "invalid_setting": "设置 {name} 的值「{value}」无效，有效范围：{valid}。",
     "model_unavailable": "无法加载模型「{model}」：{reason}。本程序离线运行，请给出本地模型文件夹路径，或使用内置默认模型（可选名称：{choices}）。",
     "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
@@ -38,7 +39,7 @@ _ADVICE = {"bad_jsonl": "请修正该行后重试。", "duplicate_id": "每个�
 
 def message(code: str, **details) -> str:
     template = _TEMPLATES.get(code, "出错了：{code}")
-    if code == "unreadable_file":
+    if code in ("unreadable_file", "skipped_file"):
         details.setdefault("advice", _ADVICE.get(details.get("reason"), _ENCODING_ADVICE))
     if "reason" in details:
         reason = _REASONS.get(details["reason"], details["reason"])
@@ -81,10 +82,8 @@ def build_summary(report: BuildReport) -> list[str]:
     else:
         lines.append(f"索引已是最新：{report.documents} 篇文档，{report.passages} 个段落。")
     for name, details in report.rejected:
-        text = message("unreadable_file", path=name, **details).replace("无法读取文件", "已跳过文件", 1)
-        if name in report.kept_previous:
-            text = text.replace("。", "，保留其上一次索引的内容。", 1)
-        lines.append(text)
+        kept = "，保留其上一次索引的内容" if name in report.kept_previous else ""
+        lines.append(message("skipped_file", path=name, kept=kept, **details))
     for name, same in report.duplicates:
         lines.append(f"文件「{name}」与「{same}」内容相同，未重复索引。")
     return lines

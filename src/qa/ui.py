@@ -76,6 +76,19 @@ def _marked(text: str, start: int, end: int, lo: int = 0, hi: int | None = None)
     return escape(text[lo:start]) + "<mark>" + escape(text[start:end]) + "</mark>" + escape(text[end:hi])
 
 
+def _copy_line(hit: Hit) -> str:
+    return (
+        f'<div class="qa-foot"><button class="qa-copy">复制引文</button>'
+        f'<span class="qa-line">{escape(hit.quote_line)}</span></div>'
+    )
+
+
+def _also(hit: Hit) -> str:
+    if not hit.also_in:
+        return ""
+    return '<div class="qa-also">另见：' + "；".join(escape(c.render()) for c in hit.also_in) + "</div>"
+
+
 def render_hit(hit: Hit) -> str:
     """One citation card: the citation, the quote highlighted in its context, the whole paragraph on demand."""
     p, q = hit.passage, hit.quote
@@ -83,12 +96,7 @@ def render_hit(hit: Hit) -> str:
         f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}'
         f'<span class="qa-score">相关度 {hit.score:.4f}</span></div>'
     )
-    foot = (
-        f'<div class="qa-foot"><button class="qa-copy">复制引文</button>'
-        f'<span class="qa-line">{escape(hit.quote_line)}</span></div>'
-    )
-    if hit.also_in:
-        foot += '<div class="qa-also">另见：' + "；".join(escape(c.render()) for c in hit.also_in) + "</div>"
+    foot = _copy_line(hit) + _also(hit)
     if len(p.text) <= 2 * CONTEXT_CHARS + len(q.text):
         return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p>{foot}</div>'
     lo, hi = max(0, q.start - CONTEXT_CHARS), min(len(p.text), q.end + CONTEXT_CHARS)
@@ -114,17 +122,11 @@ def render_quotes(answer: Answer) -> str:
     """Theme quotes: one card a sentence, with its citation, the places it recurs, and a copy button."""
     if answer.notice or not answer.hits:
         return f'<div class="qa-answer">{escape(message(answer.notice or "no_quotes"))}</div>'
-    cards = []
-    for hit in answer.hits:
-        also = ""
-        if hit.also_in:
-            also = '<div class="qa-also">另见：' + "；".join(escape(c.render()) for c in hit.also_in) + "</div>"
-        cards.append(
-            f'<div class="qa-card"><div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}</div>'
-            f'<p class="qa-text"><mark>{escape(hit.quote.text)}</mark></p>{also}'
-            f'<div class="qa-foot"><button class="qa-copy">复制引文</button>'
-            f'<span class="qa-line">{escape(hit.quote_line)}</span></div></div>'
-        )
+    cards = [
+        f'<div class="qa-card"><div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}</div>'
+        f'<p class="qa-text"><mark>{escape(hit.quote.text)}</mark></p>{_also(hit)}{_copy_line(hit)}</div>'
+        for hit in answer.hits
+    ]
     return f'<div class="qa-answer">找到 {len(cards)} 句可引用的原文：{"".join(cards)}</div>'
 
 
