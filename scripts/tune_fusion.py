@@ -2,8 +2,11 @@
 own chunker, embedder and keyword index. Dev sets only: held-out splits are for reporting, never tuning.
 
     .venv/bin/python scripts/tune_fusion.py ../shared/data/cmrc2018/dev --window-chars 200
+    .venv/bin/python scripts/tune_fusion.py ../shared/data/drcd/dev --fold          # Traditional folded before embedding
+    .venv/bin/python scripts/tune_fusion.py ../shared/data/cmrc2018/dev --title --passages 250
 
-Vectors are cached beside the passages file's name in --cache (embedding is the slow part).
+Vectors are cached by text in --cache with the product's own embedding cache (embedding is the slow part), so a
+`qa build` index folder can be passed to reuse what it embedded.
 """
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from qa.chunk import make_windows, split_sentences  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
 from qa.fusion import reciprocal_rank_fusion  # noqa: E402
-from qa.keyword import KeywordIndex, keyword_tokens  # noqa: E402
+from qa.indexer import text_hash  # noqa: E402
+from qa.keyword import KeywordIndex, keyword_tokens, simplified  # noqa: E402
+from qa.store import EmbeddingCache  # noqa: E402
 
 WEIGHTS = [(1, 0), (0, 1), (1, 1), (0.8, 1), (0.6, 1), (1, 0.8)]
 
@@ -40,35 +45,37 @@ def main() -> None:
     ap.add_argument("--rrf-k", type=int, default=60)
     ap.add_argument("--candidates", type=int, default=50)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--cache", default="/tmp/qa-tune")
+    ap.add_argument("--cache", default="/tmp/qa-tune", help="embedding cache folder (or a qa build index folder)")
+    ap.add_argument("--fold", action="store_true", help="fold Traditional to Simplified before embedding")
+    ap.add_argument("--title", action="store_true", help="prefix each embedded window with its passage title")
+    ap.add_argument("--bm25-title", action="store_true", help="index the title with the passage text in BM25")
+    ap.add_argument("--passages", type=int, default=0, help="only the first N passages and their questions")
     args = ap.parse_args()
 
     passages, queries = load(args.prefix)
+    if args.passages:
+        passages = passages[: args.passages]
+        kept = {p["id"] for p in passages}
+        queries = [q for q in queries if set(q["gold_passage_ids"]) <= kept]
     embedder = load_embedder(args.model)
     texts, owner = [], []
     for i, p in enumerate(passages):
         for w in make_windows(split_sentences(p["text"]), args.window_chars, args.overlap):
-            texts.append(p["text"][w.start : w.end])
+            text = p["text"][w.start : w.end]
+            text = f"{p['title']}\n{text}" if args.title else text
+            texts.append(simplified(text) if args.fold else text)
             owner.append(i)
-    cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
-    tag = f"{Path(args.prefix).parent.name}-{Path(args.prefix).name}-{embedder.name.replace('/', '_')}-{args.window_chars}-{args.overlap}"
-    vec_path = cache / f"{tag}.npy"
-    if vec_path.exists():
-        vectors = np.load(vec_path, allow_pickle=False)
-    else:
-        started = time.perf_counter()
-        vectors = np.concatenate([embedder.embed_passages(texts[i : i + 32]) for i in range(0, len(texts), 32)])
-        print(f"embedded {len(texts)} windows in {time.perf_counter() - started:.0f} s", flush=True)
-        np.save(vec_path, vectors, allow_pickle=False)
+    vectors = embed_cached(embedder, texts, Path(args.cache))
 
     import faiss
 
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    keyword = KeywordIndex.build([keyword_tokens(p["text"]) for p in passages])
+    keyword = KeywordIndex.build(
+        [keyword_tokens(f"{p['title']}\n{p['text']}" if args.bm25_title else p["text"]) for p in passages]
+    )
     row_of = {p["id"]: i for i, p in enumerate(passages)}
-    qvec = embedder.embed_queries([q["question"] for q in queries])
+    qvec = embedder.embed_queries([simplified(q["question"]) if args.fold else q["question"] for q in queries])
     _, found = index.search(qvec, args.candidates * 3)
 
     dense_lists, keyword_lists = [], []
@@ -81,7 +88,8 @@ def main() -> None:
         keyword_lists.append([r for r, _ in keyword.search(keyword_tokens(q["question"]), args.candidates)])
 
     print(f"{len(queries)} questions, {len(passages)} passages, {len(texts)} windows "
-          f"(window {args.window_chars}, overlap {args.overlap}, rrf k {args.rrf_k})")
+          f"(window {args.window_chars}, overlap {args.overlap}, rrf k {args.rrf_k}, fold {args.fold}, "
+          f"title {args.title}, bm25 title {args.bm25_title})")
     for weights in WEIGHTS:
         r1 = r5 = 0
         for qi, q in enumerate(queries):
@@ -90,6 +98,26 @@ def main() -> None:
             r1 += bool(fused) and fused[0] in gold
             r5 += bool(gold & set(fused[:5]))
         print(f"dense {weights[0]:.1f} / bm25 {weights[1]:.1f}: R@1 {r1 / len(queries):.4f}  R@5 {r5 / len(queries):.4f}")
+
+
+def embed_cached(embedder, texts: list[str], folder: Path) -> np.ndarray:
+    """Vectors for texts, reusing and filling the product's embedding cache in folder."""
+    cache = EmbeddingCache(folder, embedder.name, embedder.dim)
+    hashes = [text_hash(t) for t in texts]
+    known = cache.get_many(hashes)
+    missing = list(dict.fromkeys(h for h in hashes if h not in known))
+    first = {h: i for i, h in reversed(list(enumerate(hashes)))}
+    started = time.perf_counter()
+    for start in range(0, len(missing), 32):
+        batch = missing[start : start + 32]
+        out = embedder.embed_passages([texts[first[h]] for h in batch])
+        fresh = dict(zip(batch, out))
+        cache.put_many(fresh)
+        known.update(fresh)
+    if missing:
+        print(f"embedded {len(missing)} windows in {time.perf_counter() - started:.0f} s", flush=True)
+    cache.close()
+    return np.stack([known[h] for h in hashes]).astype(np.float32)
 
 
 if __name__ == "__main__":

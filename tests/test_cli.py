@@ -77,11 +77,11 @@ def test_build_update_and_rejected_file(qa_command, seed_index, tmp_path):
     shutil.copytree(settings.index_dir, tmp_path / "index")
     where = ["--data", tmp_path / "data", "--index", tmp_path / "index"]
     assert "索引已是最新" in run(qa_command, "build", *where).stdout
-    (tmp_path / "data" / "旧系统.txt").write_bytes("旧系统导出的讲话。".encode("gbk"))
+    (tmp_path / "data" / "乱码.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
     (tmp_path / "data" / "新讲话.txt").write_text("新讲话\n\n一、总体要求\n\n坚持稳中求进。", encoding="utf-8")
     out = run(qa_command, "build", *where).stdout
     assert "已建立索引：2 篇文档，19 个段落；新嵌入 1 个片段" in out
-    assert "已跳过文件「旧系统.txt」：不是 UTF-8 编码" in out
+    assert "已跳过文件「乱码.txt」：无法确定文字编码" in out
     hit = json.loads(run(qa_command, "ask", "稳中求进", "--json", "-k", "1", *where).stdout)["hits"][0]
     assert hit["citation"] == "《新讲话》 › 一、总体要求 · 第1段"
 

@@ -13,6 +13,7 @@ from qa.answer import Assistant
 from qa.chunk import make_passages
 from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
 from qa.indexer import staleness, sync
+from qa.manifest import SCHEMA_VERSION
 from qa.store import IndexReader, current_build
 from qa.structure import parse_document
 
@@ -22,7 +23,7 @@ def test_round_trip(tiny, fake):
     assert report.built and report.documents == 2 and report.embedded == report.windows
     reader = IndexReader.open(tiny.index_dir)
     m = reader.manifest
-    assert (m.embedder, m.dim, m.schema_version) == ("fake-bigram", 64, 1)
+    assert (m.embedder, m.dim, m.schema_version) == ("fake-bigram", 64, SCHEMA_VERSION)
     assert set(m.documents) == set(TINY) and m.counts["passages"] == reader.size
     first = reader.passage(0)
     assert first.title in ("甲讲话", "乙报告") and first.sentences
@@ -132,10 +133,10 @@ def test_missing_index(tmp_path):
 
 def test_unreadable_file_is_rejected_and_previous_passages_kept(tiny, fake):
     sync(tiny, fake)
-    (tiny.data_dir / "甲讲话.txt").write_bytes("甲讲话\n\n学习是进步的阶梯。".encode("gbk"))
-    (tiny.data_dir / "新.txt").write_bytes("新文件\n\n内容。".encode("gbk"))
+    (tiny.data_dir / "甲讲话.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
+    (tiny.data_dir / "新.txt").write_bytes(b"\x00\x01binary")
     report = sync(tiny, fake)
-    assert {name: d["reason"] for name, d in report.rejected} == {"甲讲话.txt": "not_utf8", "新.txt": "not_utf8"}
+    assert {name: d["reason"] for name, d in report.rejected} == {"甲讲话.txt": "unknown_encoding", "新.txt": "binary"}
     assert report.kept_previous == ("甲讲话.txt",)
     reader = IndexReader.open(tiny.index_dir)
     assert "学习是进步的阶梯。我们要多读书。" in {p.text for p in reader.passages_of("甲讲话.txt")}

@@ -7,6 +7,7 @@ import pytest
 from conftest import SEED, SHARED
 
 from qa.read import read_text
+from qa.headings import point_marker
 from qa.structure import display_heading, parse_document, parse_heading, split_noise, title_from_name
 
 L1 = ["一、要突出政治引领，彰显政治优势", "二、要深化理论武装，彰显理论优势",
@@ -72,6 +73,10 @@ def test_seed_paragraphs_are_verbatim_lines(seed):
         ("(三)要坚定政治立场,严守政治纪律。坚定政治立场就是……", 2, "（三）要坚定政治立场，严守政治纪律", True),
         ("（一)混合括号也算", 2, "（一）混合括号也算", False),
         ("\u3000\u3000二、缩进的标题", 1, "二、缩进的标题", False),
+        ("第一部分　总体要求", 0, "第一部分　总体要求", False),
+        ("1．吸收新党员", 3, "1．吸收新党员", False),
+        ("2、数字编号", 3, "2、数字编号", False),
+        ("（1）阿拉伯数字。后面是正文。", 4, "（1）阿拉伯数字", True),
     ],
 )
 def test_parse_heading(line, level, title, run_in):
@@ -79,7 +84,7 @@ def test_parse_heading(line, level, title, run_in):
     assert (h.level, h.title, h.run_in) == (level, title, run_in)
 
 
-@pytest.mark.parametrize("line", ["一是加强学习。", "第一部分", "1、数字编号", "（1）阿拉伯数字", "这是一、二两点", ""])
+@pytest.mark.parametrize("line", ["一是加强学习。", "第一，加强学习。", "1.5万亿元的投资", "2024年工作回顾", "这是一、二两点", ""])
 def test_not_a_heading(line):
     assert parse_heading(line) is None
 
@@ -88,6 +93,28 @@ def test_long_numbered_line_is_a_run_in_paragraph():
     line = "一、" + "这是一句很长的话，" * 10 + "到这里才结束。后面还有内容。"
     h = parse_heading(line)
     assert h.run_in and len(h.title) <= 50 and h.title.startswith("一、这是一句很长的话")
+
+
+@pytest.mark.parametrize(
+    "line, point",
+    [("一是加强学习，提高本领。", "一是"), ("十二是其他。", "十二是"), ("第一，经费不足。", "第一"),
+     ("——坚持稳中求进。", "——"), ("第一次会议召开。", None), ("这是一个问题。", None), ("一、标题", None)],
+)
+def test_point_marker(line, point):
+    assert point_marker(line) == point
+
+
+def test_points_and_deeper_headings_in_the_path():
+    text = "标题\n第一部分　总论\n一、目标\n1．主要任务\n一是稳增长。\n二是保就业。\n——坚持甲。\n——坚持乙。\n（1）细目\n正文。\n二、措施\n措施正文。"
+    doc = parse_document("x.txt", text)
+    got = [(p.section_path, p.ordinal, p.point) for p in doc.paragraphs]
+    part, goal, task = "第一部分　总论", "一、目标", "1．主要任务"
+    assert got == [
+        ((part, goal, task), 1, "一是"), ((part, goal, task), 2, "二是"),
+        ((part, goal, task), 3, "第1项"), ((part, goal, task), 4, "第2项"),
+        ((part, goal, task, "（1）细目"), 1, None),
+        ((part, "二、措施"), 1, None),
+    ]
 
 
 def test_display_heading_keeps_number_commas():
@@ -124,3 +151,15 @@ def test_all_shared_speeches_parse():
         path = SHARED / row["file"]
         doc = parse_document(path.name, read_text(path))
         assert doc.title and doc.paragraphs, row["file"]
+
+
+@pytest.mark.skipif(not (SHARED / "speeches").is_dir(), reason="shared speeches not present")
+def test_heading_counts_agree_with_the_shared_index():
+    """Level-1 (一、) and level-2 (（一）) headings per document, as counted in speeches/index.jsonl."""
+    rows = [json.loads(line) for line in (SHARED / "speeches" / "index.jsonl").open(encoding="utf-8")]
+    for row in rows:
+        path = SHARED / row["file"]
+        doc = parse_document(path.name, read_text(path))
+        found = [level for level, _ in doc.sections]
+        want = row["headings"]
+        assert (found.count(1), found.count(2)) == (want.get("h_一、", 0), want.get("h_（一）", 0)), row["file"]

@@ -11,7 +11,7 @@ from .settings import Settings
 from .store import IndexReader
 
 def citation_for(passage: Passage) -> Citation:
-    return Citation(title=passage.title, date=passage.date, section_path=passage.section_path, paragraph=passage.paragraph)
+    return Citation.of(passage)
 
 
 class Assistant:

@@ -8,7 +8,7 @@ from .settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
-CHUNKER_VERSION = "3"  # 2: BM25 on words and bigrams of Simplified text; 3: passage ids include the document
+CHUNKER_VERSION = "4"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds
 
 SENTENCE_END = "。！？；!?;"
 _CLOSERS = "”’」』）)】〕》\"'"
@@ -95,6 +95,7 @@ def make_passages(doc: Document, settings: ChunkSettings) -> list[Passage]:
                 text=para.text,
                 sentences=sentences,
                 windows=make_windows(sentences, settings.window_chars, settings.window_overlap),
+                point=para.point,
             )
         )
     return passages

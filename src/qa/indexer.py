@@ -14,7 +14,7 @@ from .embed import Embedder
 from .errors import IndexIncompatible, IndexMissing, UnreadableFile
 from .keyword import KeywordIndex, keyword_tokens
 from .manifest import SCHEMA_VERSION, Manifest, Staleness, compare
-from .read import scan, read_text
+from .read import read_source, scan
 from .records import Document, Passage
 from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, Settings
 from .store import EmbeddingCache, IndexReader, current_build, write_build
@@ -152,7 +152,7 @@ def _collect(files, old: IndexReader | None):
     first_by_id: dict[str, str] = {}
     for f in files:
         try:
-            docs = parse_source(f.name, read_text(f.path))
+            docs = parse_source(f.name, read_source(f.path))
         except UnreadableFile as exc:
             rejected[f.name] = {"sha256": f.sha256, **{k: v for k, v in exc.details.items() if k != "path"}}
             previous = old.documents_of(f.name) if old is not None else []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import IndexIncompatible
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ from .errors import QAError
 from .indexer import BuildReport
 
 _REASONS = {
-    "not_utf8": "不是 UTF-8 编码",
-    "utf16": "是 UTF-16 编码",
+    "unknown_encoding": "无法确定文字编码（不是 UTF-8、UTF-16、GBK/GB18030 或 Big5 的中文文本）",
+    "bad_bytes": "按 {encoding} 编码读取时在第 {position} 个字节出错",
     "binary": "不是文本文件",
+    "unsupported_format": "不支持「{suffix}」格式",
+    "damaged": "{format} 文件已损坏或无法打开（{detail}）",
+    "pdf_no_text": "这个 PDF 没有文字层（{pages} 页都是图片，可能是扫描件）",
     "sentence_transformers_missing": "未安装 sentence-transformers（运行 make install-st，或 pip install '.[st]'）",
     "bad_jsonl": "第 {line} 行不是 {{\"id\", \"title\", \"text\"}} 格式的 JSON",
     "duplicate_id": "第 {line} 行的 id 与前面重复",
@@ -24,17 +27,24 @@ _TEMPLATES = {
     "model_unavailable": "无法加载模型「{model}」：{reason}。本程序离线运行，请给出本地模型文件夹路径，或使用内置默认模型（可选名称：{choices}）。",
     "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
     "index_incompatible": "索引「{index_dir}」无法使用（{reason}）。请运行 qa build --force 重建索引。",
-    "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（UTF-8 编码的 .txt / .md 文件）。",
+    "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（{supported}）。",
     "empty_question": "请输入问题。",
     "bad_question_file": "问题文件「{path}」第 {line} 行无效：{reason}。每行应为 JSON，含 question，以及 gold（短语列表）或 gold_passage_ids。",
-    "empty_index": "索引中还没有任何文档。请把讲稿（UTF-8 编码的 .txt / .md）放进 data/ 目录，再重新建立索引。",
+    "empty_index": "索引中还没有任何文档。请把讲稿（.txt、.docx、.html、.pdf 等）放进 data/ 目录或在“文档管理”中上传，再重新建立索引。",
     "no_hits": "没有找到相关段落，请换个说法再问。",
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
 }
 
 
-_ENCODING_ADVICE = "目前只支持 UTF-8 编码的 .txt / .md 文本，请另存为 UTF-8 后重试。"
-_ADVICE = {"bad_jsonl": "请修正该行后重试。", "duplicate_id": "每个段落的 id 必须唯一，请修正后重试。"}
+SUPPORTED = ".txt / .md（UTF-8、UTF-16、GBK、Big5）、.docx、.html、.pdf（带文字层）"
+_ENCODING_ADVICE = "请用记事本或 Word 另存为 UTF-8 编码的文本后重试。"
+_ADVICE = {
+    "bad_jsonl": "请修正该行后重试。",
+    "duplicate_id": "每个段落的 id 必须唯一，请修正后重试。",
+    "unsupported_format": f"支持的格式：{SUPPORTED}。",
+    "damaged": "请在原程序中重新打开并另存后重试。",
+    "pdf_no_text": "请先用 OCR 软件识别成文字，或找到原始 Word/文本文件。",
+}
 
 
 def message(code: str, **details) -> str:
@@ -47,6 +57,7 @@ def message(code: str, **details) -> str:
             details["reason"] = reason.format(**details)
         except (KeyError, IndexError):
             details["reason"] = reason
+    details.setdefault("supported", SUPPORTED)
     if isinstance(details.get("choices"), (list, tuple)):
         details["choices"] = "、".join(details["choices"])
     try:

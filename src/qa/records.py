@@ -23,6 +23,7 @@ class Paragraph:
     ordinal: int  # 1-based within its section
     text: str
     key: str | None = None  # an id given with pre-split passages (JSONL); else a content hash is used
+    point: str | None = None  # 一是 / 第一 / 第N项 (a —— item) when the paragraph is a numbered point
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Document:
     date: str | None
     paragraphs: tuple[Paragraph, ...]
     dropped: tuple[str, ...] = ()
+    speaker: str | None = None
+    occasion: str | None = None
+    sections: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (level, path) of each heading, in reading order
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Passage:
     text: str
     sentences: tuple[Span, ...]
     windows: tuple[Span, ...]
+    point: str | None = None
 
     def sentence_text(self, i: int) -> str:
         s = self.sentences[i]
@@ -64,15 +69,22 @@ class Citation:
     date: str | None
     section_path: tuple[str, ...]
     paragraph: int
+    point: str | None = None
+
+    @classmethod
+    def of(cls, passage: "Passage") -> "Citation":
+        return cls(passage.title, passage.date, passage.section_path, passage.paragraph, passage.point)
 
     def render(self) -> str:
-        """《标题》 › 一、… › （一）… · 第N段"""
-        parts = [f"《{self.title}》", *self.section_path]
+        """《标题》（日期） › 一、… › （一）… › 一是 · 第N段"""
+        title = f"《{self.title}》" + (f"（{chinese_date(self.date)}）" if self.date else "")
+        parts = [title, *self.section_path, *([self.point] if self.point else [])]
         return PATH_SEPARATOR.join(parts) + f" · 第{self.paragraph}段"
 
     def quote_line(self, quote: str) -> str:
         """The quote with its source in the usual Chinese form: “引文”（《标题》，日期，章节）."""
-        parts = [f"《{self.title}》", *([chinese_date(self.date)] if self.date else []), *self.section_path]
+        parts = [f"《{self.title}》", *([chinese_date(self.date)] if self.date else []), *self.section_path,
+                 *([self.point] if self.point else [])]
         return f"“{quote}”（{'，'.join(parts)}）"
 
 
@@ -120,6 +132,7 @@ class Hit:
             "date": p.date,
             "section_path": list(p.section_path),
             "paragraph": p.paragraph,
+            "point": p.point,
             "text": p.text,
             "quote": self.quote.text,
             "quote_start": self.quote.start,

@@ -34,10 +34,10 @@ BUILDS = "builds"
 
 _SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT, title TEXT, date TEXT,
-                        sha256 TEXT, paragraphs INTEGER, dropped TEXT);
+                        sha256 TEXT, paragraphs INTEGER, dropped TEXT, speaker TEXT, occasion TEXT);
 CREATE INDEX documents_source ON documents(source);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, source TEXT,
-                       title TEXT, date TEXT, section_path TEXT, paragraph INTEGER, text TEXT);
+                       title TEXT, date TEXT, section_path TEXT, paragraph INTEGER, text TEXT, point TEXT);
 CREATE TABLE sentences (passage_row INTEGER, ordinal INTEGER, start INTEGER, "end" INTEGER,
                         PRIMARY KEY (passage_row, ordinal));
 CREATE TABLE windows (row INTEGER PRIMARY KEY, passage_row INTEGER, start INTEGER, "end" INTEGER, text_hash TEXT);
@@ -116,17 +116,18 @@ def _write_sqlite(path, documents, passages, window_hashes) -> None:
     try:
         con.executescript(_SCHEMA)
         con.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
             [
-                (d.doc_id, d.source, d.title, d.date, sha, len(d.paragraphs), json.dumps(d.dropped, ensure_ascii=False))
+                (d.doc_id, d.source, d.title, d.date, sha, len(d.paragraphs), json.dumps(d.dropped, ensure_ascii=False),
+                 d.speaker, d.occasion)
                 for d, sha in documents
             ],
         )
         con.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
                 (row, p.passage_id, p.doc_id, source, p.title, p.date,
-                 json.dumps(p.section_path, ensure_ascii=False), p.paragraph, p.text)
+                 json.dumps(p.section_path, ensure_ascii=False), p.paragraph, p.text, p.point)
                 for row, (p, source) in enumerate(passages)
             ],
         )
@@ -210,19 +211,24 @@ class IndexReader:
         """The documents indexed from one source file, with that file's hash as it was then."""
         with self._lock:
             rows = self._con.execute(
-                "SELECT doc_id, title, date, sha256, dropped FROM documents WHERE source = ? ORDER BY rowid", (source,)
+                "SELECT doc_id, title, date, sha256, dropped, speaker, occasion FROM documents WHERE source = ? "
+                "ORDER BY rowid", (source,)
             ).fetchall()
         found = []
-        for doc_id, title, date, sha, dropped in rows:
+        for doc_id, title, date, sha, dropped, speaker, occasion in rows:
             passages = self._passages("WHERE doc_id = ? ORDER BY row", (doc_id,))
-            paragraphs = tuple(Paragraph(p.section_path, p.paragraph, p.text, key=p.passage_id) for p in passages)
-            found.append((Document(doc_id, source, title, date, paragraphs, dropped=tuple(json.loads(dropped))), sha))
+            paragraphs = tuple(
+                Paragraph(p.section_path, p.paragraph, p.text, key=p.passage_id, point=p.point) for p in passages
+            )
+            doc = Document(doc_id, source, title, date, paragraphs, dropped=tuple(json.loads(dropped)),
+                           speaker=speaker, occasion=occasion)
+            found.append((doc, sha))
         return found
 
     def _passages(self, where: str, args: tuple) -> list[Passage]:
         with self._lock:
             rows = self._con.execute(
-                f"SELECT row, passage_id, doc_id, title, date, section_path, paragraph, text FROM passages {where}",
+                f"SELECT row, passage_id, doc_id, title, date, section_path, paragraph, text, point FROM passages {where}",
                 args,
             ).fetchall()
             spans = {}
@@ -239,6 +245,7 @@ class IndexReader:
                 section_path=tuple(json.loads(r[5])), paragraph=r[6], text=r[7],
                 sentences=tuple(spans.get(("sentences", r[0]), ())),
                 windows=tuple(spans.get(("windows", r[0]), ())),
+                point=r[8],
             )
             for r in rows
         ]

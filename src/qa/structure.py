@@ -1,80 +1,21 @@
-"""Turn raw speech text into a titled document of paragraphs with their section paths."""
+"""Turn raw speech text into a titled document of paragraphs with their section paths and points."""
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from .errors import UnreadableFile
+from .headings import SPACE, Heading, display_heading, parse_heading, point_marker  # noqa: F401  (re-exported)
+from .metadata import cut_news_lead, cut_photo_credits, date_from_name, read_head, title_from_name
+from .normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
+from .read import SourceText
 from .records import Document, Paragraph
-
-NUMERAL = "一二三四五六七八九十百零〇两"
-_L1 = re.compile(rf"^([{NUMERAL}]+)、")
-_L2 = re.compile(rf"^[（(]([{NUMERAL}]+)[）)]")
-_HEADING_END = "。！？!?"
-_CLAUSE_END = "，,：:；;"
-# A heading line is short; a longer numbered line is a paragraph led by its first sentence.
-MAX_HEADING_CHARS = 50
-# U+3000 ideographic space, NBSP, zero-width characters and BOM count as white space at line ends.
-_SPACE = " \t\u3000\xa0\u200b\u200c\u200d\ufeff"
 
 _BREADCRUMB = re.compile(r"^(首页|当前位置|您的位置|你的位置)\s*[>›»＞]|([>›»＞].*){2,}")
 _META = re.compile(r"^(网友)?(发表|发布|更新|上传)时间|^(来源|作者|责任编辑|浏览次数|阅读次数|点击)[:：]")
 _TRAILER = re.compile(r"^(相关推荐|热门文档|相关文章|相关阅读|猜你喜欢|推荐阅读|上一篇|下一篇)[:：]?$")
 _NUMBERS_ONLY = re.compile(r"^[\d\s,./:：-]+$")
-_FILE_DATE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?_")
-_TEXT_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A heading found at the start of a line."""
-
-    level: int  # 1 for 一、, 2 for （一）
-    title: str  # display form, e.g. （一）要提高政治站位，强化责任担当
-    run_in: bool  # True when the line goes on as a paragraph after the heading sentence
-
-
-def parse_heading(line: str) -> Heading | None:
-    """Recognise 一、… (level 1) and （一）/(一)… (level 2) headings, standalone or run-in."""
-    line = line.strip(_SPACE)
-    for level, pattern in ((1, _L1), (2, _L2)):
-        if pattern.match(line):
-            break
-    else:
-        return None
-    end = _first_sentence_end(line)
-    standalone = len(line) <= MAX_HEADING_CHARS and end in (None, len(line))
-    title = line if end is None else line[:end]
-    if len(title) > MAX_HEADING_CHARS:
-        cut = min((i for i, ch in enumerate(title) if ch in _CLAUSE_END), default=None)
-        title = title[:cut] if cut and cut > 3 else title[:MAX_HEADING_CHARS - 1] + "…"
-    return Heading(level=level, title=display_heading(title), run_in=not standalone)
-
-
-def _first_sentence_end(line: str) -> int | None:
-    """Offset just past the first sentence-ending mark and any closing quote, or None."""
-    for i, ch in enumerate(line):
-        if ch in _HEADING_END:
-            j = i + 1
-            while j < len(line) and line[j] in "”’」』":
-                j += 1
-            return j
-    return None
-
-
-_HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
-
-
-def display_heading(text: str) -> str:
-    """Heading as shown in citations: full-width punctuation, no closing full stop."""
-    out = []
-    for i, ch in enumerate(text):
-        between_digits = 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
-        out.append(ch if between_digits else _HALF_TO_FULL.get(ch, ch))
-    return "".join(out).strip(_SPACE).rstrip("。.")
 
 
 def is_noise(line: str) -> bool:
@@ -93,71 +34,82 @@ def split_noise(lines: list[str]) -> tuple[list[str], list[str]]:
     return kept, dropped
 
 
-def _looks_like_title(line: str) -> bool:
-    return (
-        len(line) <= 80
-        and parse_heading(line) is None
-        and line[-1] not in "。！？!?；;：:，,"
-    )
-
-
-def title_from_name(name: str) -> str:
-    """File stem without a leading date or number prefix such as 2024-03-05_ or 20_."""
-    stem = PurePosixPath(name).stem
-    return re.sub(r"^(\d{4}(-\d{2}-\d{2})?|\d{1,3})_", "", stem) or stem
-
-
-def find_date(name: str, lines: list[str]) -> str | None:
-    """YYYY-MM-DD or YYYY from the file name, else the first 'YYYY年M月D日' of a dash subtitle."""
-    m = _FILE_DATE.match(PurePosixPath(name).name)
-    if m:
-        return "-".join(g for g in m.groups() if g)
-    for line in lines[:5]:
-        m = _TEXT_DATE.search(line)
-        if m and line.startswith(("——", "—", "－－")):
-            return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}"
-    return None
-
-
 def document_id(text: str) -> str:
     """Content hash of the document's text: the same speech under another name has the same id."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def parse_document(name: str, text: str) -> Document:
-    """Drop page noise, find the title, and give every paragraph its section path and ordinal."""
-    lines = [ln.strip(_SPACE) for ln in text.split("\n")]
-    lines = [ln for ln in lines if ln]
-    kept, dropped = split_noise(lines)
+def parse_document(name: str, text: str, title: str | None = None,
+                   headings: tuple[tuple[str, int], ...] = ()) -> Document:
+    """Drop page noise, read the head (title, date, speaker, occasion), and place every paragraph.
 
-    title = title_from_name(name)
-    if kept and _looks_like_title(kept[0]):
-        title = kept.pop(0)
-
-    paragraphs: list[Paragraph] = []
-    path: tuple[str, ...] = ()
-    chapter: tuple[str, ...] = ()  # the current level-1 heading, if any
-    counts: dict[tuple[str, ...], int] = {}
+    title and headings come from a format's own markup (Word styles, HTML tags) and win over guesses."""
+    lines = [ln.strip(SPACE) for ln in normalize_text(text).split("\n")]
+    kept, dropped = split_noise([ln for ln in lines if ln])
+    body: list[str] = []
     for line in kept:
-        heading = parse_heading(line)
-        if heading is not None:
-            if heading.level == 1:
-                chapter = path = (heading.title,)
-            else:
-                path = chapter + (heading.title,)
-            if not heading.run_in:
-                continue
-        counts[path] = counts.get(path, 0) + 1
-        paragraphs.append(Paragraph(section_path=path, ordinal=counts[path], text=line))
+        if FOOTNOTE_LINE.match(line):
+            dropped.append(line)
+            continue
+        pieces, captions = cut_photo_credits(strip_footnote_marks(line))
+        body.extend(pieces)
+        dropped.extend(captions)
+    if body:
+        body[0], lead = cut_news_lead(body[0])
+        dropped.extend([lead] if lead else [])
+        body = [line for line in body if line]
 
+    head, body = read_head(body)
+    styled = {join_spaced_name(line.strip(SPACE)): level for line, level in headings}
+    paragraphs, sections = place_paragraphs((join_spaced_name(line) for line in body), styled)
     return Document(
         doc_id=document_id(text),
         source=name,
-        title=title,
-        date=find_date(name, kept),
+        title=title or head.title or title_from_name(name),
+        date=_best_date(head.date, date_from_name(name)),
         paragraphs=tuple(paragraphs),
         dropped=tuple(dropped),
+        speaker=head.speaker,
+        occasion=head.occasion,
+        sections=tuple(sections),
     )
+
+
+def place_paragraphs(lines, styled: dict[str, int] | None = None) -> tuple[list[Paragraph], list[tuple[int, tuple[str, ...]]]]:
+    """Give each line its section path (from the headings above it), ordinal and point label.
+
+    Also returns every heading as (level, path), so sections without paragraphs of their own are not lost."""
+    paragraphs: list[Paragraph] = []
+    sections: list[tuple[int, tuple[str, ...]]] = []
+    open_headings: list[tuple[int, str]] = []  # (level, title), outermost first
+    counts: dict[tuple[str, ...], int] = {}
+    dashes: dict[tuple[str, ...], int] = {}
+    for line in lines:
+        heading = parse_heading(line)
+        if heading is None and styled and line in styled:
+            heading = Heading(level=styled[line], title=display_heading(line), run_in=False)
+        if heading is not None:
+            while open_headings and open_headings[-1][0] >= heading.level:
+                open_headings.pop()
+            open_headings.append((heading.level, heading.title))
+            sections.append((heading.level, tuple(title for _, title in open_headings)))
+            if not heading.run_in:
+                continue
+        path = tuple(title for _, title in open_headings)
+        counts[path] = counts.get(path, 0) + 1
+        point = None if heading is not None else point_marker(line)
+        if point == "——":
+            dashes[path] = dashes.get(path, 0) + 1
+            point = f"第{dashes[path]}项"
+        paragraphs.append(Paragraph(section_path=path, ordinal=counts[path], text=line, point=point))
+    return paragraphs, sections
+
+
+def _best_date(from_text: str | None, from_name: str | None) -> str | None:
+    """The more precise of the two when they agree on the year; the text's own date otherwise."""
+    if from_text and from_name and from_name.startswith(from_text[:4]) and len(from_name) > len(from_text):
+        return from_name
+    return from_text or from_name
 
 
 def parse_jsonl(name: str, text: str) -> list[Document]:
@@ -184,8 +136,8 @@ def parse_jsonl(name: str, text: str) -> list[Document]:
     ]
 
 
-def parse_source(name: str, text: str) -> list[Document]:
+def parse_source(name: str, source: SourceText) -> list[Document]:
     """The documents in one source file: a JSONL collection, or one speech."""
-    if name.lower().endswith(".jsonl"):
-        return parse_jsonl(name, text)
-    return [parse_document(name, text)]
+    if source.format == "jsonl":
+        return parse_jsonl(name, source.text)
+    return [parse_document(name, source.text, title=source.title, headings=source.headings)]
