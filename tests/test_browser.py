@@ -47,7 +47,7 @@ def app_url(seed_index, tmp_path):
     data, index = tmp_path / "data", tmp_path / "index"
     shutil.copytree(settings.data_dir, data)
     shutil.copytree(settings.index_dir, index)
-    (data / "旧系统导出.txt").write_bytes("旧系统导出的讲话稿。".encode("gb18030"))
+    (data / "乱码.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
     port = _free_port()
     log = open(tmp_path / "app.log", "w")
     proc = subprocess.Popen(
@@ -74,21 +74,25 @@ def app_url(seed_index, tmp_path):
     log.close()
 
 
+def _launch(pw):
+    return pw.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )
+
+
 def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = _launch(pw)
         context = browser.new_context(viewport={"width": 1200, "height": 1400})
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
         page = context.new_page()
         page.goto(app_url)
         expect(page.get_by_text("讲稿问答").first).to_be_visible(timeout=60_000)
-        expect(page.locator("#qa-notices")).to_contain_text("已跳过文件「旧系统导出.txt」：不是 UTF-8 编码")
+        expect(page.locator("#qa-notices")).to_contain_text("已跳过文件「乱码.txt」：无法确定文字编码")
         box = page.locator("#qa-question textarea")
         box.fill("党的力量来自哪里？")
         box.press("Enter")
@@ -117,4 +121,47 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
         expect(first.locator(".qa-line")).to_contain_text("（《在2024年机关党建工作质量提升推进会上的讲话稿》")
         if shot:
             page.screenshot(path=shot.replace(".png", "-quotes.png"), full_page=True)
+        browser.close()
+
+
+def test_document_management_in_browser(app_url, tmp_path):
+    """Upload a Word document and a scan, see the list, ask within the new document only, then delete it."""
+    from playwright.sync_api import expect, sync_playwright
+    from render import as_docx, as_scanned_pdf
+
+    speech = "在全市安全生产工作会议上的讲话\n——2025年1月8日\n一、压实责任\n安全生产责任重于泰山，必须层层压实。\n"
+    docx = as_docx(speech, tmp_path / "安全生产讲话.docx", title="在全市安全生产工作会议上的讲话")
+    scan = as_scanned_pdf(tmp_path / "扫描件.pdf")
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(app_url)
+        page.get_by_role("tab", name="文档管理").click()
+        expect(page.locator("#qa-documents")).to_contain_text("在2024年机关党建工作质量提升推进会上的讲话稿", timeout=60_000)
+        page.locator("#qa-upload input[type=file]").set_input_files([str(docx), str(scan)])
+        page.locator("#qa-add").click()
+        result = page.locator("#qa-library-result")
+        expect(result).to_contain_text("已添加「安全生产讲话.docx」", timeout=120_000)
+        expect(result).to_contain_text("扫描件.pdf")
+        expect(result).to_contain_text("没有文字层")
+        expect(page.locator("#qa-documents")).to_contain_text("在全市安全生产工作会议上的讲话")
+        expect(page.locator("#qa-status")).to_contain_text("已索引 2 篇文档")
+
+        page.get_by_role("tab", name="问答").click()
+        page.get_by_text("筛选与设置").first.click()
+        page.locator("#qa-ask-year input, #qa-ask-year textarea").first.fill("2025")
+        box = page.locator("#qa-question textarea")
+        box.fill("安全生产责任")
+        box.press("Enter")
+        cite = page.locator(".qa-cite").first
+        expect(cite).to_contain_text("《在全市安全生产工作会议上的讲话》（2025年1月8日） › 一、压实责任", timeout=60_000)
+        expect(page.locator(".qa-card")).to_have_count(1)  # the year filter keeps the seed out
+
+        page.get_by_role("tab", name="文档管理").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("#qa-remove-doc input").fill("安全生产讲话.docx")
+        page.get_by_role("option", name="安全生产讲话.docx").click()
+        page.locator("#qa-remove").click()
+        expect(result).to_contain_text("已删除「安全生产讲话.docx」", timeout=60_000)
+        expect(page.locator("#qa-status")).to_contain_text("已索引 1 篇文档")
         browser.close()

@@ -136,3 +136,61 @@ def test_build_jsonl_and_eval(qa_command, tmp_path):
     assert hit["citation"] == "《黄河》 · 第1段"
     bad = run(qa_command, "eval", questions, "--index", index, "--mode", "sparse", check=False)
     assert bad.returncode == 2 and "hybrid、dense、keyword" in bad.stderr
+
+
+def test_add_list_remove_through_the_cli(qa_command, seed_index, tmp_path):
+    settings, _ = seed_index
+    shutil.copytree(settings.data_dir, tmp_path / "data")
+    shutil.copytree(settings.index_dir, tmp_path / "index")
+    where = ["--data", tmp_path / "data", "--index", tmp_path / "index"]
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    speech = "全市防汛工作会议讲话\n——2023年6月1日在全市防汛工作会议上\n一、思想上高度重视\n防汛工作事关群众生命财产安全。\n"
+    (incoming / "防汛讲话.txt").write_bytes(speech.encode("gb18030"))
+    (incoming / "防汛讲话副本.txt").write_bytes(speech.encode("gb18030"))
+    (incoming / "乱码.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
+    out = run(qa_command, "add", incoming / "防汛讲话.txt", incoming / "防汛讲话副本.txt", incoming / "乱码.txt",
+              *where).stdout
+    assert "已添加「防汛讲话.txt」" in out
+    assert "「防汛讲话副本.txt」与已有的「防汛讲话.txt」内容相同，未重复添加" in out
+    assert "无法读取文件「乱码.txt」：无法确定文字编码" in out and "该文件未添加" in out
+    assert not (tmp_path / "data" / "乱码.txt").exists()
+
+    listed = json.loads(run(qa_command, "list", "--json", *where).stdout)
+    mine = next(r for r in listed if r["source"] == "防汛讲话.txt")
+    assert (mine["title"], mine["date"], mine["status"], mine["passages"]) == ("全市防汛工作会议讲话", "2023-06-01", "indexed", 1)
+    assert "《全市防汛工作会议讲话》（防汛讲话.txt，2023-06-01，1 段）已索引" in run(qa_command, "list", *where).stdout
+
+    hit = json.loads(run(qa_command, "ask", "防汛", "--json", "-k", "1", "--year", "2023", *where).stdout)["hits"][0]
+    assert hit["citation"] == "《全市防汛工作会议讲话》（2023年6月1日） › 一、思想上高度重视 · 第1段"
+    only_seed = json.loads(run(qa_command, "ask", "防汛", "--json", "--doc", "机关党建", *where).stdout)
+    assert all(h["title"].startswith("在2024年机关党建") for h in only_seed["hits"])
+    bad = run(qa_command, "ask", "防汛", "--year", "去年", *where, check=False)
+    assert bad.returncode == 2 and "YYYY 或 YYYY-YYYY" in bad.stderr
+
+    missing = run(qa_command, "remove", "不存在的讲话", *where, check=False)
+    assert missing.returncode == 1 and "没有找到文档「不存在的讲话」。可选：" in missing.stderr
+    out = run(qa_command, "remove", "防汛", *where).stdout
+    assert "已移除「防汛讲话.txt」" in out
+    assert list((tmp_path / "data" / ".removed").iterdir())[0].name.endswith("_防汛讲话.txt")
+    assert all(r["source"] != "防汛讲话.txt" for r in json.loads(run(qa_command, "list", "--json", *where).stdout))
+
+
+def test_parse_shows_what_ingestion_understood(qa_command, tmp_path):
+    text = ("政府工作报告\n——2024年3月5日在第十四届全国人民代表大会第二次会议上\n国务院总理　李　强\n各位代表：\n"
+            "一、工作回顾\n过去一年很不平凡。\n（一）经济回升向好\n一是增长。\n二是就业。\n二、总体要求\n稳中求进。\n"
+            "相关推荐\n别的文章")
+    path = tmp_path / "2024_政府工作报告.txt"
+    path.write_text(text, encoding="utf-8")
+    got = json.loads(run(qa_command, "parse", path, "--json").stdout)
+    assert (got["title"], got["date"], got["speaker"], got["occasion"]) == (
+        "政府工作报告", "2024-03-05", "国务院总理　李强", "在第十四届全国人民代表大会第二次会议上")
+    assert got["sections"] == [
+        {"heading": "一、工作回顾", "level": 1, "paragraphs": 1, "children": [
+            {"heading": "（一）经济回升向好", "level": 2, "paragraphs": 2, "children": []}]},
+        {"heading": "二、总体要求", "level": 1, "paragraphs": 1, "children": []},
+    ]
+    assert got["dropped"] == ["相关推荐", "别的文章"] and got["points"] == 2
+    plain = run(qa_command, "parse", path).stdout
+    assert "讲话人：国务院总理　李强" in plain and "  - 一、工作回顾（1 段）" in plain and "× 相关推荐" in plain
+    assert run(qa_command, "parse", tmp_path / "没有.txt", check=False).returncode == 1

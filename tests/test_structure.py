@@ -105,13 +105,14 @@ def test_point_marker(line, point):
 
 
 def test_points_and_deeper_headings_in_the_path():
-    text = "标题\n第一部分　总论\n一、目标\n1．主要任务\n一是稳增长。\n二是保就业。\n——坚持甲。\n——坚持乙。\n（1）细目\n正文。\n二、措施\n措施正文。"
+    text = ("标题\n第一部分　总论\n一、目标\n1．主要任务\n一是稳增长。\n二是保就业。\n——坚持甲。甲很重要。\n"
+            "——坚持乙，这一句很长很长很长很长很长很长很长。\n（1）细目\n正文。\n二、措施\n措施正文。")
     doc = parse_document("x.txt", text)
     got = [(p.section_path, p.ordinal, p.point) for p in doc.paragraphs]
     part, goal, task = "第一部分　总论", "一、目标", "1．主要任务"
     assert got == [
         ((part, goal, task), 1, "一是"), ((part, goal, task), 2, "二是"),
-        ((part, goal, task), 3, "第1项"), ((part, goal, task), 4, "第2项"),
+        ((part, goal, task), 3, "——坚持甲"), ((part, goal, task), 4, "第2项"),
         ((part, goal, task, "（1）细目"), 1, None),
         ((part, "二、措施"), 1, None),
     ]

@@ -5,7 +5,7 @@ from .embed import Embedder, load_embedder
 from .indexer import BuildReport, Progress, resolve, sync
 from .keyword import tokenize
 from .quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
-from .records import Answer, Citation, Hit, Passage, Quote
+from .records import Answer, Citation, Filters, Hit, Passage, Quote
 from .retrieve import Retriever, clean_question
 from .settings import Settings
 from .store import IndexReader
@@ -33,15 +33,17 @@ class Assistant:
         report = sync(settings, embedder, progress=progress) if update else None
         return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         question = clean_question(question)
         if self.index.size == 0:
             return Answer(question=question, notice="empty_index")
+        if filters is not None and filters.active and len(self.index.rows_matching(filters)) == 0:
+            return Answer(question=question, notice="no_document_matches")
         terms = tokenize(question)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
-        candidates = self.retriever.search(question, min(3 * k, max(k, self.settings.retrieve.candidates)))
+        candidates = self.retriever.search(question, min(3 * k, max(k, self.settings.retrieve.candidates)), filters)
         passages = [self.index.passage(c.row) for c in candidates]
         hits = []
         for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):
@@ -60,15 +62,17 @@ class Assistant:
             )
         return Answer(question=question, hits=tuple(hits))
 
-    def find_quotes(self, theme: str, k: int = 10) -> Answer:
+    def find_quotes(self, theme: str, k: int = 10, filters: Filters | None = None) -> Answer:
         """Quotable sentences on a theme across the documents: best first, copies merged."""
         theme = clean_question(theme)
         if self.index.size == 0:
             return Answer(question=theme, notice="empty_index")
+        if filters is not None and filters.active and len(self.index.rows_matching(filters)) == 0:
+            return Answer(question=theme, notice="no_document_matches")
         terms = tokenize(theme)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         found = []  # (score, passage order, sentence, passage)
-        for order, cand in enumerate(self.retriever.search(theme, max(3 * k, 20))):
+        for order, cand in enumerate(self.retriever.search(theme, max(3 * k, 20), filters)):
             passage = self.index.passage(cand.row)
             for i, score in enumerate(sentence_scores(passage, theme, terms, idf)):
                 if score > 0:
@@ -91,6 +95,12 @@ class Assistant:
                 )
             )
         return Answer(question=theme, hits=tuple(hits))
+
+    def reload(self) -> None:
+        """Serve the index's current build (after documents were added or removed elsewhere)."""
+        index = IndexReader.open(self.settings.index_dir)
+        # the old reader is left to the garbage collector: a question in flight may still be using it
+        self.index, self.retriever = index, Retriever(index, self.embedder, self.settings.retrieve)
 
     def close(self) -> None:
         self.index.close()

@@ -8,7 +8,7 @@ from .settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
-CHUNKER_VERSION = "4"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds
+CHUNKER_VERSION = "4"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds, Simplified text embedded
 
 SENTENCE_END = "。！？；!?;"
 _CLOSERS = "”’」』）)】〕》\"'"

@@ -1,4 +1,4 @@
-"""The `qa` command: build, ask, status and serve."""
+"""The `qa` command: build, add, remove, list, parse, ask, quotes, status, eval and serve."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from .errors import QAError
-from .messages import build_summary, error_message, message, progress_bar
-from .records import Answer
+from .messages import (add_summary, build_summary, document_line, error_message, message, print_outline,
+                       progress_bar)
+from .records import Answer, Filters
 from .settings import DEFAULT_MODEL, Settings, from_environment
 
 
@@ -35,6 +36,10 @@ def _open_assistant(settings: Settings, update: bool):
         for line in build_summary(report):
             print(line, file=sys.stderr)
     return assistant
+
+
+def _filters(args) -> Filters:
+    return Filters.parse(getattr(args, "doc", None), getattr(args, "year", None))
 
 
 def cmd_build(args) -> int:
@@ -81,8 +86,9 @@ def _answer_json(answer: Answer) -> dict:
 def cmd_ask(args) -> int:
     settings = _settings(args)
     assistant = _open_assistant(settings, update=not args.no_update)
+    filters = _filters(args)
     if args.question != "-":
-        _print_answer(assistant.ask(args.question, args.k), args.json)
+        _print_answer(assistant.ask(args.question, args.k, filters), args.json)
         return 0
     # one question per line in, one JSON object per line out; a bad line does not stop the rest
     for line in sys.stdin:
@@ -90,7 +96,7 @@ def cmd_ask(args) -> int:
         if not question:
             continue
         try:
-            print(json.dumps(_answer_json(assistant.ask(question, args.k)), ensure_ascii=False), flush=True)
+            print(json.dumps(_answer_json(assistant.ask(question, args.k, filters)), ensure_ascii=False), flush=True)
         except QAError as exc:
             error = {"code": exc.code, "message": error_message(exc)}
             print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
@@ -100,7 +106,7 @@ def cmd_ask(args) -> int:
 def cmd_quotes(args) -> int:
     settings = _settings(args)
     assistant = _open_assistant(settings, update=not args.no_update)
-    answer = assistant.find_quotes(args.theme, args.k or 10)
+    answer = assistant.find_quotes(args.theme, args.k or 10, _filters(args))
     if args.json:
         print(json.dumps(_answer_json(answer), ensure_ascii=False))
         return 0
@@ -113,6 +119,70 @@ def cmd_quotes(args) -> int:
         print(f"    出处：{hit.citation.render()}")
         for other in hit.also_in:
             print(f"    另见：{other.render()}")
+    return 0
+
+
+def cmd_add(args) -> int:
+    from .embed import load_embedder
+    from .indexer import resolve
+    from .library import add_files
+
+    settings = resolve(_settings(args))
+    embedder = load_embedder(settings.embed.model, settings.embed.batch_size)
+    report = add_files(settings, [Path(p) for p in args.paths], embedder, progress=progress_bar())
+    for line in add_summary(report):
+        print(line)
+    return 1 if report.rejected and not (report.added or report.replaced) else 0
+
+
+def cmd_remove(args) -> int:
+    from .embed import load_embedder
+    from .indexer import resolve
+    from .library import remove_document
+
+    settings = resolve(_settings(args))
+    embedder = load_embedder(settings.embed.model, settings.embed.batch_size)
+    row, report = remove_document(settings, args.doc, embedder, progress=progress_bar())
+    print(f"已移除「{row.source}」（《{row.title}》），文件已移到 {settings.data_dir}/.removed/，可以从那里恢复。")
+    for line in build_summary(report):
+        print(line)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .indexer import resolve
+    from .library import list_documents
+
+    settings = resolve(_settings(args))
+    rows = list_documents(settings)
+    if args.json:
+        print(json.dumps([row.__dict__ for row in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print(f"文本目录「{settings.data_dir}」中还没有文档。用 qa add 文件… 添加。")
+        return 0
+    print(f"文档 {sum(r.status == 'indexed' for r in rows)} 篇已索引（文本目录：{settings.data_dir}）")
+    for row in rows:
+        print("  " + document_line(row))
+    return 0
+
+
+def cmd_parse(args) -> int:
+    from .read import read_source
+    from .structure import outline, parse_source
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"找不到文件「{path}」。", file=sys.stderr)
+        return 1
+    source = read_source(path)
+    docs = parse_source(path.name, source)
+    found = [dict(outline(doc), format=source.format, encoding=source.encoding) for doc in docs]
+    if args.json:
+        print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
+        return 0
+    for item in found:
+        print_outline(item)
     return 0
 
 
@@ -236,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", type=int, help=k_help)
         p.add_argument("--json", action="store_true", help="输出 JSON")
         p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
+        p.add_argument("--doc", metavar="TEXT", help="只在标题、文件名或 id 含有该文字的文档中查找")
+        p.add_argument("--year", metavar="YYYY[-YYYY]", help="只在该年份（或年份范围）的文档中查找")
         common(p)
         p.set_defaults(func=func)
 
@@ -243,6 +315,26 @@ def build_parser() -> argparse.ArgumentParser:
              "问题；用 - 从标准输入逐行读取问题（每行输出一个 JSON）", "返回段落数（默认 5）", cmd_ask)
     querying("quotes", "按主题找可引用的句子（跨文档，已去重）", "theme", "主题，例如：标准化建设",
              "返回句数（默认 10）", cmd_quotes)
+
+    p = sub.add_parser("add", help="添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")
+    common(p)
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="移除一篇文档（文件移到 data/.removed/），并更新索引")
+    p.add_argument("doc", help="文件名、文档 id，或标题中的一段文字")
+    common(p)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("list", help="列出文档：日期、段落数、状态")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    common(p, model=False)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("parse", help="查看一个文件会被怎样理解：标题、日期、讲话人、场合、章节树、删掉的杂质")
+    p.add_argument("file", help="讲稿文件")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("status", help="索引状态：文档、段落、模型、是否需要更新")
     p.add_argument("--json", action="store_true", help="输出 JSON")

@@ -58,3 +58,15 @@ class BadQuestionFile(QAError):
     """A question-file line that is not a valid question (details: path, line, reason)."""
 
     code = "bad_question_file"
+
+
+class DocumentNotFound(QAError):
+    """No indexed document matches what the user named (details: key, choices)."""
+
+    code = "document_not_found"
+
+
+class AmbiguousDocument(QAError):
+    """Several documents match what the user named (details: key, choices)."""
+
+    code = "ambiguous_document"

@@ -12,11 +12,11 @@ import numpy as np
 from .chunk import CHUNKER_VERSION, make_passages
 from .embed import Embedder
 from .errors import IndexIncompatible, IndexMissing, UnreadableFile
-from .keyword import KeywordIndex, keyword_tokens
+from .keyword import KeywordIndex, keyword_tokens, simplified
 from .manifest import SCHEMA_VERSION, Manifest, Staleness, compare
 from .read import read_source, scan
 from .records import Document, Passage
-from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, Settings
+from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
 from .store import EmbeddingCache, IndexReader, current_build, write_build
 from .structure import parse_source
 
@@ -43,6 +43,13 @@ class BuildReport:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def keyword_text(passage: Passage, chunk: ChunkSettings) -> str:
+    """What BM25 indexes for a passage: its text, and with keyword_context its title and section path too."""
+    if not chunk.keyword_context:
+        return passage.text
+    return "\n".join([passage.title, *passage.section_path, passage.text])
 
 
 def resolve(settings: Settings) -> Settings:
@@ -99,7 +106,8 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
     for row, (p, _) in enumerate(passages):
         for w in p.windows:
             window_rows.append(row)
-            window_texts.append(p.text[w.start : w.end])
+            # Traditional text is folded to Simplified for the model, as questions are (measured on DRCD dev)
+            window_texts.append(simplified(p.text[w.start : w.end]))
     hashes = [text_hash(t) for t in window_texts]
 
     cache = EmbeddingCache(settings.index_dir, embedder.name, embedder.dim)
@@ -108,7 +116,7 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
     except BaseException:
         cache.close()
         raise
-    keyword = KeywordIndex.build([keyword_tokens(p.text) for p, _ in passages])
+    keyword = KeywordIndex.build([keyword_tokens(keyword_text(p, settings.chunk)) for p, _ in passages])
 
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,

@@ -108,12 +108,16 @@ class KeywordIndex:
             return cls(None)
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, mmap=False))
 
-    def search(self, query_tokens: list[str], n: int) -> list[tuple[int, float]]:
-        """(row, score) of the best n passages with a positive score, best first."""
+    def search(self, query_tokens: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, score) of the best n passages with a positive score, best first; only `rows` when given."""
         tokens = [t for t in query_tokens if t in getattr(self, "_vocab", {})]
         if not tokens or self.size == 0:
             return []
         scores = self._bm25.get_scores(tokens)
+        if rows is not None:
+            keep = np.zeros(self.size, dtype=bool)
+            keep[rows] = True
+            scores = np.where(keep, scores, 0.0)
         n = min(n, self.size)
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]

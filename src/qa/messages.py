@@ -33,6 +33,9 @@ _TEMPLATES = {
     "empty_index": "索引中还没有任何文档。请把讲稿（.txt、.docx、.html、.pdf 等）放进 data/ 目录或在“文档管理”中上传，再重新建立索引。",
     "no_hits": "没有找到相关段落，请换个说法再问。",
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
+    "document_not_found": "没有找到文档「{key}」。可选：{choices}。",
+    "ambiguous_document": "「{key}」对应多篇文档，请写得更具体（文件名或 id）：{choices}。",
+    "no_document_matches": "没有符合筛选条件（文档、年份）的文档。请放宽筛选条件，或用 qa list 查看已索引的文档。",
 }
 
 
@@ -98,6 +101,60 @@ def build_summary(report: BuildReport) -> list[str]:
     for name, same in report.duplicates:
         lines.append(f"文件「{name}」与「{same}」内容相同，未重复索引。")
     return lines
+
+
+def add_summary(report) -> list[str]:
+    """Lines describing `qa add`: each file's fate, then the index update."""
+    lines = [f"已添加「{name}」。" for name in report.added]
+    lines += [f"已更新「{name}」：旧内容的段落已替换。" for name in report.replaced]
+    lines += [f"「{name}」没有变化。" for name in report.unchanged]
+    lines += [f"「{name}」与已有的「{same}」内容相同，未重复添加。" for name, same in report.duplicates]
+    for name, details in report.rejected:
+        if details.get("reason") == "not_found":
+            lines.append(f"找不到文件「{name}」。")
+        else:
+            lines.append(message("unreadable_file", path=name, **details) + "该文件未添加。")
+    if report.build is not None:
+        lines += build_summary(report.build)
+    return lines
+
+
+_STATUS = {"indexed": "已索引", "duplicate": "重复", "rejected": "无法读取", "pending": "待索引", "removed": "待移除"}
+
+
+def document_line(row) -> str:
+    """One document of `qa list` / the 文档管理 table, in words."""
+    status = _STATUS.get(row.status, row.status)
+    if row.status == "indexed":
+        date = f"，{row.date}" if row.date else ""
+        return f"《{row.title}》（{row.source}{date}，{row.passages} 段）{status}"
+    if row.status == "duplicate":
+        return f"{row.source}：{status}，与「{row.details.get('duplicate_of')}」内容相同"
+    if row.status == "rejected":
+        return message("skipped_file", path=row.source, kept="", **row.details)
+    return f"{row.source}：{status}"
+
+
+def print_outline(item: dict) -> None:
+    """`qa parse` in words: head, then the section tree with paragraph counts, then what was dropped."""
+    print(f"标题：{item['title']}")
+    for label, key in (("日期", "date"), ("讲话人", "speaker"), ("场合", "occasion")):
+        print(f"{label}：{item.get(key) or '（未找到）'}")
+    encoding = f"，编码 {item['encoding']}" if item.get("encoding") else ""
+    print(f"格式：{item.get('format')}{encoding}；段落 {item['paragraphs']} 个（开头 {item['preamble']} 个不属于任何章节，"
+          f"要点 {item['points']} 个）")
+
+    def walk(nodes, depth):
+        for node in nodes:
+            print(f"{'  ' * depth}- {node['heading']}（{node['paragraphs']} 段）")
+            walk(node["children"], depth + 1)
+
+    print("章节：" if item["sections"] else "章节：（没有找到标题）")
+    walk(item["sections"], 1)
+    if item["dropped"]:
+        print(f"删掉的杂质（{len(item['dropped'])} 行）：")
+        for line in item["dropped"]:
+            print(f"  × {line[:80]}{'…' if len(line) > 80 else ''}")
 
 
 def progress_bar(desc: str = "嵌入段落", unit: str = "段"):

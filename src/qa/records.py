@@ -1,6 +1,7 @@
 """Frozen records that cross stage boundaries: paragraphs, passages, quotes, citations, hits."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Joins the parts of a rendered citation; kept here so CLI and UI print the same thing.
@@ -150,3 +151,29 @@ class Answer:
     question: str
     hits: tuple[Hit, ...] = field(default_factory=tuple)
     notice: str | None = None  # an error/notice code, translated at the edge
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a search may return: a title/file/id fragment and a year range, both optional."""
+
+    doc: str | None = None
+    years: tuple[int, int] | None = None  # inclusive
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc) or self.years is not None
+
+    @classmethod
+    def parse(cls, doc: str | None = None, year: str | None = None) -> "Filters":
+        """From what a user typed: any text for doc; YYYY or YYYY-YYYY for year (InvalidSetting otherwise)."""
+        from .errors import InvalidSetting
+
+        years = None
+        if year and year.strip():
+            parts = [p.strip() for p in re.split(r"[-—～~至到]", year.strip())]
+            if not (1 <= len(parts) <= 2 and all(p.isdigit() and len(p) == 4 for p in parts)):
+                raise InvalidSetting(name="年份", value=year, valid="YYYY 或 YYYY-YYYY，例如 2024 或 2019-2024")
+            first, last = int(parts[0]), int(parts[-1])
+            years = (min(first, last), max(first, last))
+        return cls(doc=(doc or "").strip() or None, years=years)

@@ -8,7 +8,8 @@ import numpy as np
 from .embed import Embedder
 from .errors import EmptyQuestion
 from .fusion import reciprocal_rank_fusion
-from .keyword import keyword_tokens
+from .keyword import keyword_tokens, simplified
+from .records import Filters
 from .settings import RetrieveSettings
 from .store import IndexReader
 
@@ -39,14 +40,23 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
 
-    def dense(self, question: str, n: int) -> list[int]:
-        """Passage rows by their best window's cosine similarity, best first."""
+    def dense(self, question: str, n: int, rows: np.ndarray | None = None) -> list[int]:
+        """Passage rows by their best window's cosine similarity, best first; only `rows` when given."""
         total = self.index.vectors.ntotal
+        params = None
+        if rows is not None:
+            import faiss
+
+            windows = np.flatnonzero(np.isin(self.index.window_passage, rows)).astype(np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(windows))
+            total = len(windows)
         if total == 0:
             return []
-        query = self.embedder.embed_queries([question])
+        query = self.embedder.embed_queries([simplified(question)])
         # several windows can belong to one passage: fetch more windows than passages wanted
-        _, ids = self.index.vectors.search(np.ascontiguousarray(query, dtype=np.float32), min(total, n * 3))
+        _, ids = self.index.vectors.search(
+            np.ascontiguousarray(query, dtype=np.float32), min(total, n * 3), params=params
+        )
         rows: list[int] = []
         for wid in ids[0]:
             if wid < 0:
@@ -58,18 +68,19 @@ class Retriever:
                     break
         return rows
 
-    def keyword(self, terms: list[str], n: int) -> list[int]:
-        return [row for row, _ in self.index.keyword.search(terms, n)]
+    def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[int]:
+        return [row for row, _ in self.index.keyword.search(terms, n, rows)]
 
-    def search(self, question: str, k: int | None = None) -> list[Candidate]:
-        """The k best passages for a question (fewer when the index is smaller)."""
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Candidate]:
+        """The k best passages for a question (fewer when the index is smaller), within the filters."""
         question = clean_question(question)
+        rows = self.index.rows_matching(filters) if filters is not None and filters.active else None
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         terms = keyword_tokens(question)
         mode = self.settings.mode
-        dense = self.dense(question, n) if mode != "keyword" else []
-        keyword = self.keyword(terms, n) if mode != "dense" else []
+        dense = self.dense(question, n, rows) if mode != "keyword" else []
+        keyword = self.keyword(terms, n, rows) if mode != "dense" else []
         fused = reciprocal_rank_fusion(
             [dense, keyword],
             k=self.settings.rrf_k,

@@ -27,7 +27,7 @@ import numpy as np
 from .errors import IndexIncompatible, IndexMissing
 from .keyword import KeywordIndex
 from .manifest import Manifest
-from .records import Document, Paragraph, Passage, Span
+from .records import Document, Filters, Paragraph, Passage, Span
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
@@ -101,6 +101,23 @@ def write_build(
     _fsync_dir(index_dir)
     prune(index_dir, keep={name, previous.name if previous else ""})
     return final
+
+
+def read_documents(folder: Path) -> list[dict]:
+    """Every document of a build: id, file, title, date, speaker, occasion and passage count, in file order."""
+    con = sqlite3.connect(f"file:{Path(folder) / 'passages.sqlite'}?mode=ro", uri=True)
+    try:
+        return _documents(con)
+    finally:
+        con.close()
+
+
+def _documents(con) -> list[dict]:
+    rows = con.execute(
+        "SELECT doc_id, source, title, date, speaker, occasion, paragraphs FROM documents ORDER BY source, rowid"
+    ).fetchall()
+    keys = ("doc_id", "source", "title", "date", "speaker", "occasion", "passages")
+    return [dict(zip(keys, r)) for r in rows]
 
 
 def prune(index_dir: Path, keep: set[str]) -> None:
@@ -200,6 +217,25 @@ class IndexReader:
         if folder is None:
             raise IndexMissing(index_dir=str(index_dir))
         return cls(folder)
+
+    def rows_matching(self, filters: Filters) -> np.ndarray:
+        """Passage rows of the documents a filter admits: title, file name or id containing filters.doc, and a
+        date within filters.years (documents without a date are left out by a year filter)."""
+        where, args = [], []
+        if filters.doc:
+            where.append("(instr(title, ?) > 0 OR instr(source, ?) > 0 OR doc_id LIKE ? || '%')")
+            args += [filters.doc, filters.doc, filters.doc]
+        if filters.years is not None:
+            where.append("CAST(substr(date, 1, 4) AS INTEGER) BETWEEN ? AND ?")
+            args += list(filters.years)
+        sql = "SELECT row FROM passages" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._lock:
+            return np.array([r[0] for r in self._con.execute(sql, args)], dtype=np.int64)
+
+    def documents(self) -> list[dict]:
+        """Every indexed document (see read_documents)."""
+        with self._lock:
+            return _documents(self._con)
 
     def passage(self, row: int) -> Passage:
         return self._passages("WHERE row = ?", (row,))[0]

@@ -6,7 +6,7 @@ import json
 import re
 
 from .errors import UnreadableFile
-from .headings import SPACE, Heading, display_heading, parse_heading, point_marker  # noqa: F401  (re-exported)
+from .headings import SPACE, Heading, display_heading, first_sentence_end, parse_heading, point_marker  # noqa: F401  (re-exported)
 from .metadata import cut_news_lead, cut_photo_credits, date_from_name, read_head, title_from_name
 from .normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
 from .read import SourceText
@@ -15,6 +15,7 @@ from .records import Document, Paragraph
 _BREADCRUMB = re.compile(r"^(首页|当前位置|您的位置|你的位置)\s*[>›»＞]|([>›»＞].*){2,}")
 _META = re.compile(r"^(网友)?(发表|发布|更新|上传)时间|^(来源|作者|责任编辑|浏览次数|阅读次数|点击)[:：]")
 _TRAILER = re.compile(r"^(相关推荐|热门文档|相关文章|相关阅读|猜你喜欢|推荐阅读|上一篇|下一篇)[:：]?$")
+MAX_POINT_CHARS = 20
 _NUMBERS_ONLY = re.compile(r"^[\d\s,./:：-]+$")
 
 
@@ -98,9 +99,10 @@ def place_paragraphs(lines, styled: dict[str, int] | None = None) -> tuple[list[
         path = tuple(title for _, title in open_headings)
         counts[path] = counts.get(path, 0) + 1
         point = None if heading is not None else point_marker(line)
-        if point == "——":
+        if point == "——":  # a dash item is named by its lead sentence when that is short, else by its number
             dashes[path] = dashes.get(path, 0) + 1
-            point = f"第{dashes[path]}项"
+            lead = line[: first_sentence_end(line) or len(line)].rstrip("。！？!?")
+            point = lead if len(lead) <= MAX_POINT_CHARS else f"第{dashes[path]}项"
         paragraphs.append(Paragraph(section_path=path, ordinal=counts[path], text=line, point=point))
     return paragraphs, sections
 
@@ -110,6 +112,32 @@ def _best_date(from_text: str | None, from_name: str | None) -> str | None:
     if from_text and from_name and from_name.startswith(from_text[:4]) and len(from_name) > len(from_text):
         return from_name
     return from_text or from_name
+
+
+def outline(doc: Document) -> dict:
+    """What ingestion understood, for a person to check: head, section tree with paragraph counts, dropped lines."""
+    counts: dict[tuple[str, ...], int] = {}
+    for para in doc.paragraphs:
+        counts[para.section_path] = counts.get(para.section_path, 0) + 1
+    root: dict = {"children": []}
+    nodes: dict[tuple[str, ...], dict] = {(): root}
+    for level, path in doc.sections:
+        if path in nodes:  # the same heading twice under one parent: one node
+            continue
+        node = {"heading": path[-1], "level": level, "paragraphs": counts.get(path, 0), "children": []}
+        nodes[path] = node
+        nodes.get(path[:-1], root)["children"].append(node)
+    return {
+        "title": doc.title,
+        "date": doc.date,
+        "speaker": doc.speaker,
+        "occasion": doc.occasion,
+        "paragraphs": len(doc.paragraphs),
+        "preamble": counts.get((), 0),
+        "points": sum(p.point is not None for p in doc.paragraphs),
+        "sections": root["children"],
+        "dropped": list(doc.dropped),
+    }
 
 
 def parse_jsonl(name: str, text: str) -> list[Document]:

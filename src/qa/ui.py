@@ -1,151 +1,52 @@
-"""The browser chat (Gradio): questions in, citation cards with highlighted quotes out."""
+"""The browser app (Gradio): the chat, theme quotes, and document management with progress."""
 from __future__ import annotations
 
-import html
 import os
 import sys
+import threading
+from pathlib import Path
 
 from .answer import Assistant
 from .errors import QAError
-from .messages import build_summary, error_message, message, progress_bar
-from .records import Answer, Hit
+from .indexer import Progress, sync
+from .library import DocumentRow, add_files, list_documents, remove_document
+from .messages import SUPPORTED, add_summary, build_summary, error_message, message, progress_bar
+from .read import TEXT_SUFFIXES
+from .records import Filters
+from .cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_documents, render_quotes  # noqa: F401
 from .settings import Settings
 
 TITLE = "讲稿问答"
 EXAMPLES = ["党的力量来自哪里？", "如何培养和关爱机关党务干部？", "党组织标准化规范化建设有哪些要求？"]
 # System fonts only: the app must not reach for web fonts on an offline intranet machine.
 FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "sans-serif"]
-
-CSS = """
-.qa-card {border: 1px solid #d9d9d9; border-radius: 8px; padding: 10px 12px; margin: 8px 0; background: #fff;}
-.qa-cite {font-weight: 600; color: #8b1a1a; margin-bottom: 6px;}
-.qa-score {color: #888; font-weight: normal; font-size: 0.85em; margin-left: 6px;}
-.qa-text {line-height: 1.8; margin: 0;}
-.qa-text mark {background: #ffe58f; padding: 1px 0;}
-.qa-card details summary {cursor: pointer; color: #666; font-size: 0.9em; margin-top: 4px;}
-.qa-full {margin-top: 6px;}
-.qa-foot {margin-top: 6px; display: flex; gap: 8px; align-items: baseline;}
-.qa-line {color: #555; font-size: 0.85em;}
-.qa-copy {flex: none; padding: 2px 10px; border: 1px solid #c9c9c9; border-radius: 4px; background: #fafafa;
-          cursor: pointer; font-size: 0.85em;}
-.qa-also {margin-top: 4px; color: #666; font-size: 0.85em;}
-"""
-
-# After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
-SCROLL_TO_ANSWER = """() => { setTimeout(() => {
-  const all = document.querySelectorAll('#qa-chat .qa-answer');
-  if (!all.length) return;
-  const el = all[all.length - 1];
-  let box = el.parentElement;
-  while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
-  if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 80;
-}, 150); }"""
-# Copy buttons: one listener for the page (the chat's HTML may not carry scripts); the clipboard API needs a
-# secure context, so plain-http intranet hosts fall back to a hidden textarea and execCommand.
-COPY_JS = """() => {
-  document.addEventListener('click', async (event) => {
-    const button = event.target.closest('.qa-copy');
-    if (!button) return;
-    const line = button.closest('.qa-card').querySelector('.qa-line');
-    const text = line ? line.textContent : '';
-    let done = false;
-    try { await navigator.clipboard.writeText(text); done = true; } catch (e) {}
-    if (!done) {
-      const area = document.createElement('textarea');
-      area.value = text; document.body.appendChild(area); area.select();
-      try { done = document.execCommand('copy'); } catch (e) {}
-      area.remove();
-    }
-    button.textContent = done ? '已复制' : '复制失败，请手动选择';
-    setTimeout(() => { button.textContent = '复制引文'; }, 2000);
-  });
-}"""
-# Characters of context shown on each side of the quote before "展开整段".
-CONTEXT_CHARS = 90
-# HTML specials and the characters Markdown acts on become numeric entities, shown as written.
-_INERT = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$"}
+ALL_DOCUMENTS = "全部文档"
+DOCUMENT_HEADERS = ["文件", "标题", "日期", "讲话人", "段落", "状态"]
+# Deleting asks first; a cancelled dialog sends no document, and nothing happens.
+CONFIRM_REMOVE = "(source) => (source && confirm('确定删除「' + source + '」吗？文件会移到 data/.removed/。')) ? source : null"
 
 
-def escape(text: str) -> str:
-    """Document text for the chat bubble: never HTML, never Markdown, displayed exactly."""
-    return "".join(_INERT.get(ch, ch) for ch in text)
+def _filters(doc: str | None, year: str | None) -> Filters:
+    return Filters.parse(None if doc in (None, ALL_DOCUMENTS) else doc, year)
 
 
-def _marked(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> str:
-    hi = len(text) if hi is None else hi
-    return escape(text[lo:start]) + "<mark>" + escape(text[start:end]) + "</mark>" + escape(text[end:hi])
-
-
-def _copy_line(hit: Hit) -> str:
-    return (
-        f'<div class="qa-foot"><button class="qa-copy">复制引文</button>'
-        f'<span class="qa-line">{escape(hit.quote_line)}</span></div>'
-    )
-
-
-def _also(hit: Hit) -> str:
-    if not hit.also_in:
-        return ""
-    return '<div class="qa-also">另见：' + "；".join(escape(c.render()) for c in hit.also_in) + "</div>"
-
-
-def render_hit(hit: Hit) -> str:
-    """One citation card: the citation, the quote highlighted in its context, the whole paragraph on demand."""
-    p, q = hit.passage, hit.quote
-    head = (
-        f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}'
-        f'<span class="qa-score">相关度 {hit.score:.4f}</span></div>'
-    )
-    foot = _copy_line(hit) + _also(hit)
-    if len(p.text) <= 2 * CONTEXT_CHARS + len(q.text):
-        return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p>{foot}</div>'
-    lo, hi = max(0, q.start - CONTEXT_CHARS), min(len(p.text), q.end + CONTEXT_CHARS)
-    excerpt = ("…" if lo else "") + _marked(p.text, q.start, q.end, lo, hi) + ("…" if hi < len(p.text) else "")
-    return (
-        f'<div class="qa-card">{head}<p class="qa-text">{excerpt}</p>'
-        f'<details><summary>展开整段（{len(p.text)} 字）</summary>'
-        f'<p class="qa-text qa-full">{_marked(p.text, q.start, q.end)}</p></details>{foot}</div>'
-    )
-
-
-def render_answer(answer: Answer) -> str:
-    if answer.notice:
-        return escape(message(answer.notice))
-    if not answer.hits:
-        return escape(message("no_hits"))
-    # no blank lines: Markdown would otherwise treat what follows as text, not HTML
-    cards = "".join(render_hit(h) for h in answer.hits)
-    return f'<div class="qa-answer">找到 {len(answer.hits)} 段相关原文：{cards}</div>'
-
-
-def render_quotes(answer: Answer) -> str:
-    """Theme quotes: one card a sentence, with its citation, the places it recurs, and a copy button."""
-    if answer.notice or not answer.hits:
-        return f'<div class="qa-answer">{escape(message(answer.notice or "no_quotes"))}</div>'
-    cards = [
-        f'<div class="qa-card"><div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}</div>'
-        f'<p class="qa-text"><mark>{escape(hit.quote.text)}</mark></p>{_also(hit)}{_copy_line(hit)}</div>'
-        for hit in answer.hits
-    ]
-    return f'<div class="qa-answer">找到 {len(cards)} 句可引用的原文：{"".join(cards)}</div>'
-
-
-def find_quotes(assistant: Assistant, theme: str, k: int) -> str:
+def find_quotes(assistant: Assistant, theme: str, k: int, doc: str | None = None, year: str | None = None) -> str:
     if not (theme or "").strip():
         return escape(message("empty_question"))
     try:
-        return render_quotes(assistant.find_quotes(theme, int(k)))
+        return render_quotes(assistant.find_quotes(theme, int(k), _filters(doc, year)))
     except QAError as exc:
         return escape(error_message(exc))
 
 
-def respond(assistant: Assistant, question: str, history: list, k: int):
+def respond(assistant: Assistant, question: str, history: list, k: int, doc: str | None = None,
+            year: str | None = None):
     history = list(history or [])
     question = (question or "").strip()
     if not question:
         return "", history
     try:
-        reply = render_answer(assistant.ask(question, int(k)))
+        reply = render_answer(assistant.ask(question, int(k), _filters(doc, year)))
     except QAError as exc:
         reply = escape(error_message(exc))
     history.append({"role": "user", "content": escape(question)})
@@ -153,26 +54,79 @@ def respond(assistant: Assistant, question: str, history: list, k: int):
     return "", history
 
 
+class Library:
+    """The 文档管理 tab's actions: one at a time, each followed by the assistant serving the new index."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._lock = threading.Lock()
+
+    def rows(self) -> list[DocumentRow]:
+        return list_documents(self.assistant.settings)
+
+    def choices(self) -> list[str]:
+        return [r.source for r in self.rows() if r.status != "removed"]
+
+    def titles(self) -> list[str]:
+        return [ALL_DOCUMENTS] + sorted({r.title for r in self.rows() if r.status == "indexed" and r.title})
+
+    def add(self, paths: list[str], progress: Progress | None = None) -> list[str]:
+        if not paths:
+            return ["请先选择要上传的文件。"]
+        with self._lock:
+            report = add_files(self.assistant.settings, [Path(p) for p in paths], self.assistant.embedder, progress)
+            self.assistant.reload()
+        return add_summary(report)
+
+    def remove(self, source: str | None, progress: Progress | None = None) -> list[str]:
+        if not source:
+            return ["请先在列表中选择要删除的文档。"]
+        with self._lock:
+            row, report = remove_document(self.assistant.settings, source, self.assistant.embedder, progress)
+            self.assistant.reload()
+        return [f"已删除「{row.source}」，文件已移到 data/.removed/，可以从那里恢复。", *build_summary(report)]
+
+    def rebuild(self, progress: Progress | None = None) -> list[str]:
+        with self._lock:
+            report = sync(self.assistant.settings, self.assistant.embedder, force=True, progress=progress)
+            self.assistant.reload()
+        return build_summary(report)
+
+
+def _status_line(assistant: Assistant) -> str:
+    counts = assistant.index.manifest.counts
+    return (f"## {TITLE}\n已索引 {counts.get('documents', 0)} 篇文档、{counts.get('passages', 0)} 个段落"
+            f" · 模型：{escape(assistant.embedder.name)}")
+
+
 def build_app(assistant: Assistant, notices: list[str] = ()):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
+    library = Library(assistant)
+
+    def filter_row(prefix: str):
+        with gr.Row():
+            doc = gr.Dropdown(library.titles(), value=ALL_DOCUMENTS, label="文档", allow_custom_value=True, scale=3,
+                              info="选择一篇，或输入标题中的文字", elem_id=f"{prefix}-doc")
+            year = gr.Textbox(label="年份", placeholder="例如 2024 或 2019-2024", scale=1, elem_id=f"{prefix}-year")
+        return doc, year
+
     with gr.Blocks(title=TITLE) as app:
-        counts = assistant.index.manifest.counts
-        status = (f"已索引 {counts.get('documents', 0)} 篇文档、{counts.get('passages', 0)} 个段落"
-                  f" · 模型：{assistant.embedder.name}")
-        gr.Markdown(f"## {TITLE}\n{escape(status)}", elem_id="qa-status")
+        status = gr.Markdown(_status_line(assistant), elem_id="qa-status")
         if notices:  # what the start-up sync did: skipped files, duplicates, a model change
             gr.Markdown("<br>".join(escape(line) for line in notices), elem_id="qa-notices")
         with gr.Tabs():
             with gr.Tab("问答", id="ask"):
-                chat = gr.Chatbot(label="问答", height="72vh", elem_id="qa-chat", autoscroll=False)
+                chat = gr.Chatbot(label="问答", height="68vh", elem_id="qa-chat", autoscroll=False)
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="输入问题，例如：党的力量来自哪里？", show_label=False, scale=8, elem_id="qa-question"
                     )
                     send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
-                k = gr.Slider(1, 10, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
+                with gr.Accordion("筛选与设置", open=False):
+                    ask_doc, ask_year = filter_row("qa-ask")
+                    k = gr.Slider(1, 10, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
                 gr.Examples(EXAMPLES, inputs=box, label="示例问题")
             with gr.Tab("找引文", id="quotes"):
                 with gr.Row():
@@ -180,16 +134,68 @@ def build_app(assistant: Assistant, notices: list[str] = ()):
                         placeholder="输入主题，例如：标准化建设", show_label=False, scale=8, elem_id="qa-theme"
                     )
                     search = gr.Button("找引文", variant="primary", scale=1, elem_id="qa-find")
-                how_many = gr.Slider(1, 30, value=10, step=1, label="返回句数")
+                with gr.Accordion("筛选与设置", open=False):
+                    quote_doc, quote_year = filter_row("qa-quote")
+                    how_many = gr.Slider(1, 30, value=10, step=1, label="返回句数")
                 quotes = gr.HTML(elem_id="qa-quotes")
+            with gr.Tab("文档管理", id="library"):
+                gr.Markdown(f"支持的格式：{escape(SUPPORTED)}。同样内容的文件不会重复索引；删除的文件移到 data/.removed/。")
+                with gr.Row():
+                    upload = gr.File(file_count="multiple", file_types=list(TEXT_SUFFIXES), label="上传讲稿",
+                                     elem_id="qa-upload", scale=3)
+                    with gr.Column(scale=1):
+                        add = gr.Button("添加到索引", variant="primary", elem_id="qa-add")
+                        rebuild = gr.Button("重建索引", elem_id="qa-rebuild")
+                result = gr.Markdown(elem_id="qa-library-result")
+                table = gr.Dataframe(render_documents(library.rows()), headers=DOCUMENT_HEADERS, interactive=False,
+                                     wrap=True, elem_id="qa-documents", label="文档")
+                with gr.Row():
+                    chosen = gr.Dropdown(library.choices(), label="选择要删除的文档", scale=3, elem_id="qa-remove-doc")
+                    remove = gr.Button("删除", variant="stop", scale=1, elem_id="qa-remove")
 
-        def handle(question, history, k_value):
-            return respond(assistant, question, history, k_value)
+        def handle(question, history, k_value, doc, year):
+            return respond(assistant, question, history, k_value, doc, year)
 
         for event in (box.submit, send.click):
-            event(handle, [box, chat, k], [box, chat]).then(None, js=SCROLL_TO_ANSWER)
+            event(handle, [box, chat, k, ask_doc, ask_year], [box, chat]).then(None, js=SCROLL_TO_ANSWER)
         for event in (theme.submit, search.click):
-            event(lambda t, n: find_quotes(assistant, t, n), [theme, how_many], quotes)
+            event(lambda t, n, d, y: find_quotes(assistant, t, n, d, y), [theme, how_many, quote_doc, quote_year],
+                  quotes)
+
+        def refreshed(lines):
+            titles = library.titles()
+            return (
+                "<br>".join(escape(line) for line in lines),
+                render_documents(library.rows()),
+                gr.update(choices=library.choices(), value=None),
+                _status_line(assistant),
+                gr.update(choices=titles),
+                gr.update(choices=titles),
+            )
+
+        outputs = [result, table, chosen, status, ask_doc, quote_doc]
+
+        def run(action, *args, progress):
+            def report(done, total):
+                progress((done, total), desc="嵌入段落", unit="段")
+
+            try:
+                return refreshed(action(*args, progress=report))
+            except QAError as exc:
+                return refreshed([error_message(exc)])
+
+        def on_add(files, progress=gr.Progress()):
+            return run(library.add, [f if isinstance(f, str) else f.name for f in files or []], progress=progress)
+
+        def on_remove(source, progress=gr.Progress()):
+            return run(library.remove, source, progress=progress)
+
+        def on_rebuild(progress=gr.Progress()):
+            return run(library.rebuild, progress=progress)
+
+        add.click(on_add, [upload], outputs).then(lambda: None, None, upload)
+        remove.click(on_remove, [chosen], outputs, js=CONFIRM_REMOVE)
+        rebuild.click(on_rebuild, None, outputs)
     return app
 
 
