@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # torch's CPU wheel; a bare torch requirement would pull a CUDA build of several GB
 TORCH ?= torch==2.13.0
 
-.PHONY: install install-st install-test run test bench clean-index
+.PHONY: install install-st install-test run test bench bench-corpus clean-index
 
 install: $(VENV)/.core
 
@@ -37,6 +37,10 @@ test: install-test
 
 bench: install
 	$(PY) scripts/bench.py
+
+# All shared speeches plus the seed: build, size, qa add of one more speech (about an hour of embedding)
+bench-corpus: install
+	$(PY) scripts/bench_corpus.py
 
 clean-index:
 	rm -rf index/builds index/CURRENT

@@ -131,6 +131,9 @@ def test_build_jsonl_and_eval(qa_command, tmp_path):
     assert report["questions"] == 2 and report["recall"]["R@1"] == 1.0 and report["quote@1"] == 1.0
     text = run(qa_command, "eval", questions, "--index", index, "--mode", "keyword").stdout
     assert "R@1" in text and "MRR@10" in text
+    every = json.loads(run(qa_command, "eval", questions, "--index", index, "--mode", "all", "--json").stdout)
+    assert [r["mode"] for r in every] == ["hybrid", "dense", "keyword"]
+    assert all(r["recall"]["R@1"] == 1.0 for r in every)
     # the index remembers its JSONL source: asking without --data does not re-index data/
     hit = json.loads(run(qa_command, "ask", "母亲河", "--json", "-k", "1", "--index", index).stdout)["hits"][0]
     assert hit["citation"] == "《黄河》 · 第1段"

@@ -33,7 +33,8 @@ class Assistant:
         report = sync(settings, embedder, progress=progress) if update else None
         return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            mode: str | None = None) -> Answer:
         question = clean_question(question)
         if self.index.size == 0:
             return Answer(question=question, notice="empty_index")
@@ -43,7 +44,9 @@ class Assistant:
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
-        candidates = self.retriever.search(question, min(3 * k, max(k, self.settings.retrieve.candidates)), filters)
+        candidates = self.retriever.search(
+            question, min(3 * k, max(k, self.settings.retrieve.candidates)), filters, mode
+        )
         passages = [self.index.passage(c.row) for c in candidates]
         hits = []
         for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import QAError
 from .messages import (add_summary, build_summary, document_line, error_message, message, print_outline,
-                       progress_bar)
+                       print_report, progress_bar)
 from .records import Answer, Filters
 from .settings import DEFAULT_MODEL, Settings, from_environment
 
@@ -241,37 +241,24 @@ def cmd_status(args) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluate import evaluate, load_questions
+    from .settings import MODES
 
+    every = args.mode == "all"
+    if every:
+        args.mode = None
     settings = _settings(args)
     questions = load_questions(Path(args.questions))
     assistant = _open_assistant(settings, update=False)
-    report = evaluate(assistant, questions, k=settings.retrieve.k, progress=progress_bar("提问", "题"))
-    summary = {
-        "questions": len(questions),
-        "mode": settings.retrieve.mode,
-        "k": report.k,
-        "model": assistant.embedder.name,
-        "recall": {f"R@{c}": round(v, 4) for c, v in report.recall.items()},
-        "mrr@10": round(report.mrr, 4),
-        "quote@1": None if report.quote_at_1 is None else round(report.quote_at_1, 4),
-        "failures": [
-            {"question": o.question.question, "gold": list(o.question.gold or o.question.gold_passage_ids),
-             "top": o.top.citation.render() if o.top else None}
-            for o in report.failures
-        ],
-    }
+    summaries = []
+    for mode in MODES if every else (settings.retrieve.mode,):
+        report = evaluate(assistant, questions, k=settings.retrieve.k, progress=progress_bar(f"提问（{mode}）", "题"),
+                          mode=mode)
+        summaries.append(report.summary(mode=mode, model=assistant.embedder.name))
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps(summaries if every else summaries[0], ensure_ascii=False, indent=2))
         return 0
-    print(f"问题 {len(questions)} 个 · 模式 {summary['mode']} · k={report.k} · 模型 {summary['model']}")
-    metrics = [f"{name} {value:.4f}" for name, value in summary["recall"].items()] + [f"MRR@10 {report.mrr:.4f}"]
-    if report.quote_at_1 is not None:
-        metrics.append(f"quote@1 {report.quote_at_1:.4f}")
-    print("  ".join(metrics))
-    if report.failures:
-        print(f"前 {report.k} 名中没有答案的问题（{len(report.failures)} 个）：")
-        for failure in summary["failures"][: args.show]:
-            print(f"  - {failure['question']}  （金标：{'、'.join(failure['gold'])}；第一名：{failure['top']}）")
+    for summary in summaries:
+        print_report(summary, args.show)
     return 0
 
 
@@ -344,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="在问题集上评测检索：R@1/3/5/10、MRR@10、quote@1")
     p.add_argument("questions", help="问题文件（JSONL）：question 加 gold 短语列表或 gold_passage_ids")
     p.add_argument("-k", type=int, default=10, help="看前几名（默认 10）")
-    p.add_argument("--mode", help="hybrid（默认）、dense 或 keyword")
+    p.add_argument("--mode", help="hybrid（默认）、dense、keyword，或 all（三种各评一次，问题只嵌入一次）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--show", type=int, default=20, help="列出几个失败的问题（默认 20）")
     common(p, data=False, model=False)

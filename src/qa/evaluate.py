@@ -57,6 +57,23 @@ class Report:
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.rank is None]
 
+    def summary(self, mode: str, model: str) -> dict:
+        """The figures as `qa eval --json` prints them."""
+        return {
+            "questions": len(self.outcomes),
+            "mode": mode,
+            "k": self.k,
+            "model": model,
+            "recall": {f"R@{c}": round(v, 4) for c, v in self.recall.items()},
+            "mrr@10": round(self.mrr, 4),
+            "quote@1": None if self.quote_at_1 is None else round(self.quote_at_1, 4),
+            "failures": [
+                {"question": o.question.question, "gold": list(o.question.gold or o.question.gold_passage_ids),
+                 "top": o.top.citation.render() if o.top else None}
+                for o in self.failures
+            ],
+        }
+
 
 def normalise(text: str) -> str:
     """For matching gold phrases: full-width forms folded (NFKC), white space removed."""
@@ -106,11 +123,13 @@ def quote_holds(hit: Hit | None, q: Question) -> bool | None:
 
 
 def evaluate(
-    assistant: Assistant, questions: list[Question], k: int = 10, progress: Callable[[int, int], None] | None = None
+    assistant: Assistant, questions: list[Question], k: int = 10, progress: Callable[[int, int], None] | None = None,
+    mode: str | None = None,
 ) -> Report:
+    """Ask every question (in `mode`, else the settings' mode) and score the hits against the gold."""
     outcomes = []
     for i, q in enumerate(questions, start=1):
-        hits = assistant.ask(q.question, k).hits
+        hits = assistant.ask(q.question, k, mode=mode).hits
         rank = next((h.rank for h in hits if is_relevant(h, q)), None)
         top = hits[0] if hits else None
         outcomes.append(Outcome(question=q, rank=rank, quote_ok=quote_holds(top, q), top=top))

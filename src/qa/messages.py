@@ -157,6 +157,19 @@ def print_outline(item: dict) -> None:
             print(f"  × {line[:80]}{'…' if len(line) > 80 else ''}")
 
 
+def print_report(summary: dict, show: int = 20) -> None:
+    """`qa eval` in words: the figures, then the questions whose answer was not in the top k."""
+    print(f"问题 {summary['questions']} 个 · 模式 {summary['mode']} · k={summary['k']} · 模型 {summary['model']}")
+    metrics = [f"{name} {value:.4f}" for name, value in summary["recall"].items()] + [f"MRR@10 {summary['mrr@10']:.4f}"]
+    if summary["quote@1"] is not None:
+        metrics.append(f"quote@1 {summary['quote@1']:.4f}")
+    print("  ".join(metrics))
+    if summary["failures"]:
+        print(f"前 {summary['k']} 名中没有答案的问题（{len(summary['failures'])} 个）：")
+        for failure in summary["failures"][:show]:
+            print(f"  - {failure['question']}  （金标：{'、'.join(failure['gold'])}；第一名：{failure['top']}）")
+
+
 def progress_bar(desc: str = "嵌入段落", unit: str = "段"):
     """A tqdm bar on stderr, created on the first report so no-op syncs print nothing."""
     state = {}

@@ -34,11 +34,25 @@ def clean_question(question: str) -> str:
     return text[:MAX_QUESTION_CHARS]
 
 
+# Query vectors kept per question, so one question asked in several modes (qa eval --mode all) is embedded once.
+QUERY_CACHE_SIZE = 20_000
+
+
 class Retriever:
     def __init__(self, index: IndexReader, embedder: Embedder, settings: RetrieveSettings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._queries: dict[str, np.ndarray] = {}
+
+    def query_vector(self, question: str) -> np.ndarray:
+        vector = self._queries.get(question)
+        if vector is None:
+            vector = np.ascontiguousarray(self.embedder.embed_queries([simplified(question)]), dtype=np.float32)
+            if len(self._queries) >= QUERY_CACHE_SIZE:
+                self._queries.clear()
+            self._queries[question] = vector
+        return vector
 
     def dense(self, question: str, n: int, rows: np.ndarray | None = None) -> list[int]:
         """Passage rows by their best window's cosine similarity, best first; only `rows` when given."""
@@ -52,11 +66,8 @@ class Retriever:
             total = len(windows)
         if total == 0:
             return []
-        query = self.embedder.embed_queries([simplified(question)])
         # several windows can belong to one passage: fetch more windows than passages wanted
-        _, ids = self.index.vectors.search(
-            np.ascontiguousarray(query, dtype=np.float32), min(total, n * 3), params=params
-        )
+        _, ids = self.index.vectors.search(self.query_vector(question), min(total, n * 3), params=params)
         rows: list[int] = []
         for wid in ids[0]:
             if wid < 0:
@@ -71,14 +82,17 @@ class Retriever:
     def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[int]:
         return [row for row, _ in self.index.keyword.search(terms, n, rows)]
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Candidate]:
-        """The k best passages for a question (fewer when the index is smaller), within the filters."""
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+               mode: str | None = None) -> list[Candidate]:
+        """The k best passages for a question (fewer when the index is smaller), within the filters.
+
+        mode (hybrid, dense or keyword) overrides the settings' mode for this search."""
         question = clean_question(question)
         rows = self.index.rows_matching(filters) if filters is not None and filters.active else None
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         terms = keyword_tokens(question)
-        mode = self.settings.mode
+        mode = mode or self.settings.mode
         dense = self.dense(question, n, rows) if mode != "keyword" else []
         keyword = self.keyword(terms, n, rows) if mode != "dense" else []
         fused = reciprocal_rank_fusion(
