@@ -150,7 +150,8 @@ def build_app(assistant: Assistant, notices: list[str] = ()):
                 table = gr.Dataframe(render_documents(library.rows()), headers=DOCUMENT_HEADERS, interactive=False,
                                      wrap=True, elem_id="qa-documents", label="文档")
                 with gr.Row():
-                    chosen = gr.Dropdown(library.choices(), label="选择要删除的文档", scale=3, elem_id="qa-remove-doc")
+                    chosen = gr.Dropdown(library.choices(), value=None, label="选择要删除的文档", scale=3,
+                                         elem_id="qa-remove-doc")
                     remove = gr.Button("删除", variant="stop", scale=1, elem_id="qa-remove")
 
         def handle(question, history, k_value, doc, year):
