@@ -1,7 +1,7 @@
 """HTML for the browser: citation cards with highlighted quotes, the document table, and the page's CSS and JS."""
 from __future__ import annotations
 
-from .messages import document_line, message
+from .messages import STATUS_LABELS, document_line, message
 from .records import Answer, Hit
 
 CSS = """
@@ -120,9 +120,8 @@ def render_quotes(answer: Answer) -> str:
 
 def render_documents(rows) -> list[list]:
     """The 文档管理 table: file, title, date, speaker, passages, status (all plain text)."""
-    status = {"indexed": "已索引", "duplicate": "重复", "rejected": "无法读取", "pending": "待索引", "removed": "待移除"}
     return [
-        [r.source, r.title or "", r.date or "", r.speaker or "", r.passages, status.get(r.status, r.status)
+        [r.source, r.title or "", r.date or "", r.speaker or "", r.passages, STATUS_LABELS.get(r.status, r.status)
          + ("" if r.status in ("indexed", "pending") else "：" + document_line(r))]
         for r in rows
     ]

@@ -66,8 +66,8 @@ def add_files(settings: Settings, paths: list[Path], embedder, progress: Progres
     A file whose content is already there under another name, and a file that cannot be read, are not copied."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    by_hash = {f.sha256: f.name for f in scan(data_dir)}
     existing = {f.name: f.sha256 for f in scan(data_dir)}
+    by_hash = {digest: name for name, digest in existing.items()}
     added, replaced, unchanged, duplicates, rejected = [], [], [], [], []
     for path, name in _given_files(paths):
         if not path.is_file():

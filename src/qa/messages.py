@@ -119,12 +119,12 @@ def add_summary(report) -> list[str]:
     return lines
 
 
-_STATUS = {"indexed": "已索引", "duplicate": "重复", "rejected": "无法读取", "pending": "待索引", "removed": "待移除"}
+STATUS_LABELS = {"indexed": "已索引", "duplicate": "重复", "rejected": "无法读取", "pending": "待索引", "removed": "待移除"}
 
 
 def document_line(row) -> str:
     """One document of `qa list` / the 文档管理 table, in words."""
-    status = _STATUS.get(row.status, row.status)
+    status = STATUS_LABELS.get(row.status, row.status)
     if row.status == "indexed":
         date = f"，{row.date}" if row.date else ""
         return f"《{row.title}》（{row.source}{date}，{row.passages} 段）{status}"
