@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.fusion import reciprocal_rank_fusion as rrf
+from qa.retrieve import expand_aliases, year_ranking, years_asked
 
 
 def test_scores_are_sums_of_reciprocal_ranks():
@@ -42,3 +43,28 @@ def test_every_key_appears_once_sorted_by_score(rankings):
     assert sorted(keys) == sorted({k for r in rankings for k in r})
     scores = [s for _, s in fused]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "question, years",
+    [("2024年赤字率是多少", [2024]), ("1978年和1979年的报告", [1978, 1979]), ("增长5.2%", []), ("第20240号文件", []),
+     ("二〇二四年", [])],
+)
+def test_years_asked(question, years):
+    assert years_asked(question) == years
+
+
+@pytest.mark.parametrize(
+    "question, added",
+    [("二十大报告怎样概括中国式现代化", "第二十次全国代表大会"), ("十一大宣布了什么", "第十一次全国代表大会"),
+     ("党的十八大以来", "第十八次全国代表大会"), ("十大杰出青年", None), ("扩大内需", None), ("第二十大项", None)],
+)
+def test_expand_aliases(question, added):
+    got = expand_aliases(question)
+    assert got == (question if added is None else f"{question} {added}")
+
+
+def test_year_ranking_keeps_fused_order_and_takes_the_next_year_too():
+    row_year = [2023, 2024, 2025, 0, 2024]
+    assert year_ranking([2, 0, 1, 3, 4], row_year, [2024]) == [2, 1, 4]
+    assert year_ranking([0, 1], row_year, []) == []

@@ -45,11 +45,11 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def keyword_text(passage: Passage, chunk: ChunkSettings) -> str:
-    """What BM25 indexes for a passage: its text, and with keyword_context its title and section path too."""
+def keyword_text(passage: Passage, chunk: ChunkSettings, occasion: str | None = None) -> str:
+    """What BM25 indexes for a passage: its text, and with keyword_context its title, occasion and section path."""
     if not chunk.keyword_context:
         return passage.text
-    return "\n".join([passage.title, *passage.section_path, passage.text])
+    return "\n".join([passage.title, *([occasion] if occasion else []), *passage.section_path, passage.text])
 
 
 def resolve(settings: Settings) -> Settings:
@@ -116,7 +116,10 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
     except BaseException:
         cache.close()
         raise
-    keyword = KeywordIndex.build([keyword_tokens(keyword_text(p, settings.chunk)) for p, _ in passages])
+    occasions = {doc.doc_id: doc.occasion for doc, _ in documents}
+    keyword = KeywordIndex.build(
+        [keyword_tokens(keyword_text(p, settings.chunk, occasions.get(p.doc_id))) for p, _ in passages]
+    )
 
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense window vectors and BM25 passages, fused by reciprocal rank."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,29 @@ class Candidate:
     score: float
     dense_rank: int | None
     keyword_rank: int | None
+
+
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=年|\s|$|[^\d])")
+_NUMERAL = "一二三四五六七八九十"
+# 二十大, 十八大: the usual names of party congresses, as their reports say them in full
+_CONGRESS = re.compile(rf"(?<![{_NUMERAL}第])([{_NUMERAL}]{{1,3}})大(?=报告|提出|以来|精神|确定|宣布|认为|建议|确立|闭幕|召开|开幕|代表|的|上|$)")
+
+
+def years_asked(question: str) -> list[int]:
+    """The years a question names (2024年, 1978), in order."""
+    return [int(y) for y in _YEAR.findall(question)]
+
+
+def expand_aliases(question: str) -> str:
+    """The question with the full form of abbreviations appended: 二十大 -> 第二十次全国代表大会."""
+    extra = [f"第{m}次全国代表大会" for m in _CONGRESS.findall(question)]
+    return question + (" " + " ".join(extra) if extra else "")
+
+
+def year_ranking(fused: list[int], row_year, years: list[int]) -> list[int]:
+    """The fused rows whose document is of a year asked for, or of the year after (a report of year Y+1 reviews Y)."""
+    wanted = {y for year in years for y in (year, year + 1)}
+    return [row for row in fused if int(row_year[row]) in wanted]
 
 
 def clean_question(question: str) -> str:
@@ -91,15 +115,17 @@ class Retriever:
         rows = self.index.rows_matching(filters) if filters is not None and filters.active else None
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
-        terms = keyword_tokens(question)
+        terms = keyword_tokens(expand_aliases(question))
         mode = mode or self.settings.mode
         dense = self.dense(question, n, rows) if mode != "keyword" else []
         keyword = self.keyword(terms, n, rows) if mode != "dense" else []
-        fused = reciprocal_rank_fusion(
-            [dense, keyword],
-            k=self.settings.rrf_k,
-            weights=[self.settings.dense_weight, self.settings.keyword_weight],
-        )
+        lists, weights = [dense, keyword], [self.settings.dense_weight, self.settings.keyword_weight]
+        fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
+        years = years_asked(question)
+        if mode == "hybrid" and years and self.settings.year_weight > 0:
+            lists.append(year_ranking([row for row, _ in fused], self.index.row_year, years))
+            weights.append(self.settings.year_weight)
+            fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
         dense_rank = {row: i for i, row in enumerate(dense, start=1)}
         keyword_rank = {row: i for i, row in enumerate(keyword, start=1)}
         return [

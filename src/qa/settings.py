@@ -38,6 +38,7 @@ class RetrieveSettings:
     rrf_k: int = 60
     dense_weight: float = 0.8  # tuned on CMRC2018 dev (docs/EVALUATION.md)
     keyword_weight: float = 1.0
+    year_weight: float = 1.0  # a third ranking for questions that name a year: passages of documents of that year
 
 
 @dataclass(frozen=True)

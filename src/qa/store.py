@@ -203,10 +203,13 @@ class IndexReader:
                 raise ValueError(f"tables missing: {', '.join(sorted(missing))}")
             rows = self._con.execute("SELECT passage_row FROM windows ORDER BY row").fetchall()
             self.size = self._con.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+            dates = self._con.execute("SELECT date FROM passages ORDER BY row").fetchall()
             self.keyword = KeywordIndex.load(folder / "bm25", self.size)
         except Exception as exc:  # faiss, sqlite and bm25s each fail their own way on a damaged build
             raise IndexIncompatible(index_dir=str(folder), reason=f"{type(exc).__name__}: {exc}") from None
         self.window_passage = np.array([r[0] for r in rows], dtype=np.int64)
+        # the year of each passage's document (0 when undated), for questions that name a year
+        self.row_year = np.array([int(d[:4]) if d and d[:4].isdigit() else 0 for (d,) in dates], dtype=np.int32)
         if self.vectors.d != self.manifest.dim or self.vectors.ntotal != len(self.window_passage):
             raise IndexIncompatible(index_dir=str(folder), reason="vector count or dimension does not match")
         self._lock = threading.Lock()
