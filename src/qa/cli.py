@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -354,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if exc.code in ("invalid_setting", "empty_question") else 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `qa ask … | head`: the reader has gone, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
