@@ -83,3 +83,15 @@ def test_near_duplicates_group_across_punctuation_script_and_small_edits():
     assert group_near_duplicates([]) == []
     assert group_near_duplicates(["", "", "甲"]) == [[0], [1], [2]]  # empty texts are never copies
     assert shingles("甲乙") == frozenset({"甲乙"})
+
+
+def test_a_run_in_heading_is_not_quoted_alone():
+    from dataclasses import replace
+
+    text = "（三）要坚持学习常态化制度化。要把学习作为一种生活方式、工作方式。学习要持之以恒。"
+    p = replace(passage(text), section_path=("二、要深化理论武装", "（三）要坚持学习常态化制度化"))
+    idf = {t: 1.0 for t in tokenize("如何坚持学习常态化制度化")}
+    quote = choose_quote(p, "如何坚持学习常态化制度化", tokenize("如何坚持学习常态化制度化"), idf)
+    assert quote.text == "（三）要坚持学习常态化制度化。要把学习作为一种生活方式、工作方式。"
+    plain = choose_quote(passage(text), "如何坚持学习常态化制度化", tokenize("如何坚持学习常态化制度化"), idf)
+    assert plain.text == "（三）要坚持学习常态化制度化。"  # without the section path it is just a sentence

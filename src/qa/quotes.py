@@ -6,6 +6,7 @@ import unicodedata
 from typing import Mapping, Sequence
 
 from .keyword import simplified, tokenize
+from .headings import display_heading
 from .records import Passage, Quote
 
 # Quote scoring, chosen on CMRC2018 dev (docs/EVALUATION.md): coverage of the question's distinct terms
@@ -64,12 +65,23 @@ def best_span(
     return best
 
 
+def opens_with_heading(passage: Passage) -> bool:
+    """True when the paragraph's first sentence is its own section heading, run in: （三）要坚持学习常态化制度化。…"""
+    if not passage.section_path or not passage.sentences:
+        return False
+    return display_heading(passage.sentence_text(0)) == passage.section_path[-1]
+
+
 def choose_quote(passage: Passage, question: str, question_terms: Sequence[str], idf: Mapping[str, float]) -> Quote:
-    """The verbatim sentence (or two) of the passage to quote for this question; the first when none matches."""
+    """The verbatim sentence (or two) of the passage to quote for this question; the first when none matches.
+
+    A run-in heading is never quoted alone: it repeats the citation and says least, so the sentence after it joins."""
     if not passage.sentences:
         return Quote(text=passage.text, start=0, end=len(passage.text))
     texts = [passage.sentence_text(i) for i in range(len(passage.sentences))]
     first, last = best_span(question, question_terms, texts, [tokenize(t) for t in texts], idf) or (0, 0)
+    if (first, last) == (0, 0) and len(texts) > 1 and opens_with_heading(passage):
+        last = 1
     start, end = passage.sentences[first].start, passage.sentences[last].end
     quote = Quote(text=passage.text[start:end], start=start, end=end)
     assert passage.text[quote.start : quote.end] == quote.text  # quotes are verbatim, always
