@@ -6,7 +6,9 @@ import json
 import re
 
 from .errors import UnreadableFile
-from .headings import SPACE, Heading, display_heading, first_sentence_end, parse_heading, point_marker  # noqa: F401  (re-exported)
+from .headings import (  # noqa: F401  (display_heading and parse_heading are re-exported for callers)
+    SPACE, Heading, display_heading, first_sentence_end, parse_heading, point_marker,
+)
 from .metadata import cut_news_lead, cut_photo_credits, date_from_name, read_head, title_from_name
 from .normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
 from .read import SourceText
@@ -15,8 +17,9 @@ from .records import Document, Paragraph
 _BREADCRUMB = re.compile(r"^(首页|当前位置|您的位置|你的位置)\s*[>›»＞]|([>›»＞].*){2,}")
 _META = re.compile(r"^(网友)?(发表|发布|更新|上传)时间|^(来源|作者|责任编辑|浏览次数|阅读次数|点击)[:：]")
 _TRAILER = re.compile(r"^(相关推荐|热门文档|相关文章|相关阅读|猜你喜欢|推荐阅读|上一篇|下一篇)[:：]?$")
-MAX_POINT_CHARS = 20
 _NUMBERS_ONLY = re.compile(r"^[\d\s,./:：-]+$")
+# A —— item is named in citations by its lead sentence when it is at most this long, else by its number.
+MAX_POINT_CHARS = 20
 
 
 def is_noise(line: str) -> bool:
@@ -76,7 +79,9 @@ def parse_document(name: str, text: str, title: str | None = None,
     )
 
 
-def place_paragraphs(lines, styled: dict[str, int] | None = None) -> tuple[list[Paragraph], list[tuple[int, tuple[str, ...]]]]:
+def place_paragraphs(
+    lines, styled: dict[str, int] | None = None
+) -> tuple[list[Paragraph], list[tuple[int, tuple[str, ...]]]]:
     """Give each line its section path (from the headings above it), ordinal and point label.
 
     Also returns every heading as (level, path), so sections without paragraphs of their own are not lost."""
