@@ -55,6 +55,16 @@ def test_metrics_by_passage_ids_and_by_phrases(jsonl_index, fake, tmp_path):
     assert report.failures[0].question.doc == "黄河"
 
 
+def test_a_blank_question_counts_as_a_miss_and_the_rest_still_run(jsonl_index, fake, tmp_path):
+    questions = write_jsonl(tmp_path / "q.jsonl", [
+        {"question": "", "gold_passage_ids": ["B_0"], "answers": ["五千四百公里"]},
+        {"question": "黄河全长多少公里", "gold_passage_ids": ["B_0"]},
+    ])
+    assistant, _ = Assistant.open(jsonl_index, embedder=fake, update=False)
+    report = evaluate(assistant, load_questions(questions), k=3, mode="keyword")
+    assert [o.rank for o in report.outcomes] == [None, 1] and report.outcomes[0].quote_ok is False
+
+
 def test_bad_question_files(tmp_path):
     with pytest.raises(BadQuestionFile) as info:
         load_questions(write_jsonl(tmp_path / "a.jsonl", [{"question": "只有问题"}]))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from .answer import Assistant
-from .errors import BadQuestionFile
+from .errors import BadQuestionFile, EmptyQuestion
 from .records import Hit
 
 CUTOFFS = (1, 3, 5, 10)
@@ -129,7 +129,10 @@ def evaluate(
     """Ask every question (in `mode`, else the settings' mode) and score the hits against the gold."""
     outcomes = []
     for i, q in enumerate(questions, start=1):
-        hits = assistant.ask(q.question, k, mode=mode).hits
+        try:
+            hits = assistant.ask(q.question, k, mode=mode).hits
+        except EmptyQuestion:  # a blank question in a QA set (CMRC2018 trial has two) counts as a miss
+            hits = ()
         rank = next((h.rank for h in hits if is_relevant(h, q)), None)
         top = hits[0] if hits else None
         outcomes.append(Outcome(question=q, rank=rank, quote_ok=quote_holds(top, q), top=top))
