@@ -5,14 +5,10 @@ from .embed import Embedder, load_embedder
 from .indexer import BuildReport, Progress, resolve, sync
 from .keyword import tokenize
 from .quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
-from .records import Answer, Citation, Filters, Hit, Passage, Quote
+from .records import Answer, Citation, Filters, Hit, Quote
 from .retrieve import Retriever, clean_question
 from .settings import Settings
 from .store import IndexReader
-
-def citation_for(passage: Passage) -> Citation:
-    return Citation.of(passage)
-
 
 class Assistant:
     """Answers questions from one loaded index with one embedder."""
@@ -38,14 +34,15 @@ class Assistant:
         question = clean_question(question)
         if self.index.size == 0:
             return Answer(question=question, notice="empty_index")
-        if filters is not None and filters.active and len(self.index.rows_matching(filters)) == 0:
+        rows = self._rows(filters)
+        if rows is not None and len(rows) == 0:
             return Answer(question=question, notice="no_document_matches")
         terms = tokenize(question)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
         candidates = self.retriever.search(
-            question, min(3 * k, max(k, self.settings.retrieve.candidates)), filters, mode
+            question, min(3 * k, max(k, self.settings.retrieve.candidates)), rows, mode
         )
         passages = [self.index.passage(c.row) for c in candidates]
         hits = []
@@ -57,10 +54,10 @@ class Assistant:
                     score=cand.score,
                     passage=passage,
                     quote=choose_quote(passage, question, terms, idf),
-                    citation=citation_for(passage),
+                    citation=Citation.of(passage),
                     dense_rank=cand.dense_rank,
                     keyword_rank=cand.keyword_rank,
-                    also_in=tuple(citation_for(passages[i]) for i in group[1:]),
+                    also_in=tuple(Citation.of(passages[i]) for i in group[1:]),
                 )
             )
         return Answer(question=question, hits=tuple(hits))
@@ -70,12 +67,13 @@ class Assistant:
         theme = clean_question(theme)
         if self.index.size == 0:
             return Answer(question=theme, notice="empty_index")
-        if filters is not None and filters.active and len(self.index.rows_matching(filters)) == 0:
+        rows = self._rows(filters)
+        if rows is not None and len(rows) == 0:
             return Answer(question=theme, notice="no_document_matches")
         terms = tokenize(theme)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         found = []  # (score, passage order, sentence, passage)
-        for order, cand in enumerate(self.retriever.search(theme, max(3 * k, 20), filters)):
+        for order, cand in enumerate(self.retriever.search(theme, max(3 * k, 20), rows)):
             passage = self.index.passage(cand.row)
             for i, score in enumerate(sentence_scores(passage, theme, terms, idf)):
                 if score > 0:
@@ -93,11 +91,15 @@ class Assistant:
                     score=score,
                     passage=passage,
                     quote=Quote(text=passage.text[span.start : span.end], start=span.start, end=span.end),
-                    citation=citation_for(passage),
-                    also_in=tuple(citation_for(found[j][3]) for j in group[1:]),
+                    citation=Citation.of(passage),
+                    also_in=tuple(Citation.of(found[j][3]) for j in group[1:]),
                 )
             )
         return Answer(question=theme, hits=tuple(hits))
+
+    def _rows(self, filters: Filters | None):
+        """The passage rows a filter admits (None: no filter), looked up once per question."""
+        return self.index.rows_matching(filters) if filters is not None and filters.active else None
 
     def reload(self) -> None:
         """Serve the index's current build (after documents were added or removed elsewhere)."""

@@ -10,7 +10,6 @@ from .embed import Embedder
 from .errors import EmptyQuestion
 from .fusion import reciprocal_rank_fusion
 from .keyword import keyword_tokens, simplified
-from .records import Filters
 from .settings import RetrieveSettings
 from .store import IndexReader
 
@@ -106,13 +105,13 @@ class Retriever:
     def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[int]:
         return [row for row, _ in self.index.keyword.search(terms, n, rows)]
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+    def search(self, question: str, k: int | None = None, rows: np.ndarray | None = None,
                mode: str | None = None) -> list[Candidate]:
-        """The k best passages for a question (fewer when the index is smaller), within the filters.
+        """The k best passages for a question (fewer when the index is smaller), among `rows` when given
+        (IndexReader.rows_matching of the user's filters).
 
         mode (hybrid, dense or keyword) overrides the settings' mode for this search."""
         question = clean_question(question)
-        rows = self.index.rows_matching(filters) if filters is not None and filters.active else None
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         terms = keyword_tokens(expand_aliases(question))
