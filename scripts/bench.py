@@ -36,10 +36,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def app_figures(where: list) -> tuple[float, float]:
+    """Seconds from starting the app until its page answers, and its resident memory then (MB)."""
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *map(str, where), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise SystemExit("app exited")
+                time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        status = Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+        rss = int(next(line for line in status if line.startswith("VmRSS")).split()[1]) / 1024
+    finally:
+        proc.terminate()
+        proc.wait()
+    return seconds, rss
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from qa.answer import Assistant
     from qa.embed import load_embedder
+    from qa.messages import message
     from qa.indexer import sync
     from qa.settings import Settings
 
@@ -48,13 +73,10 @@ def main() -> None:
     shutil.copytree(ROOT / "data", work / "data")
     settings = Settings(data_dir=work / "data", index_dir=work / "index")
 
-    started = time.perf_counter()
-    embedder = load_embedder()
-    print(f"model load: {time.perf_counter() - started:.2f} s")
-
+    embedder = load_embedder(notify=lambda code, **d: print(message(code, **d)))
     report = sync(settings, embedder)
-    print(f"seed index build: {report.seconds:.1f} s ({report.documents} docs, {report.passages} passages, "
-          f"{report.windows} windows, {report.windows / report.seconds:.1f} windows/s)")
+    print(f"seed index build, from scratch (engine {embedder.engine_name()} loaded in it): {report.seconds:.1f} s "
+          f"({report.documents} docs, {report.passages} passages, {report.windows} windows)")
     again = sync(settings, embedder, force=True)
     print(f"seed rebuild, all vectors reused: {again.seconds:.2f} s (embedded {again.embedded})")
 
@@ -77,26 +99,9 @@ def main() -> None:
     subprocess.run([str(qa), "ask", QUESTIONS[0], "--json", *where], check=True, capture_output=True)
     print(f"qa ask, whole command (start, load model and index, answer): {time.perf_counter() - t:.2f} s")
 
-    port = free_port()
-    t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *where, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise SystemExit("app exited")
-                time.sleep(0.1)
-        print(f"app start until the page answers (index up to date): {time.perf_counter() - t:.2f} s")
-        rss = next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
-                   if line.startswith("VmRSS"))
-        print(f"app resident memory after start: {int(rss.split()[1]) / 1024:.0f} MB")
-    finally:
-        proc.terminate()
-        proc.wait()
+    start, rss = app_figures(where)
+    print(f"app start until the page answers (index up to date): {start:.2f} s")
+    print(f"app resident memory after start: {rss:.0f} MB")
     shutil.rmtree(work, ignore_errors=True)
 
 

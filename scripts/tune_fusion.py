@@ -25,8 +25,9 @@ from qa.chunk import make_windows, split_sentences  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
 from qa.fusion import reciprocal_rank_fusion  # noqa: E402
 from qa.indexer import text_hash  # noqa: E402
-from qa.keyword import KeywordIndex, keyword_tokens, simplified  # noqa: E402
-from qa.store import EmbeddingCache  # noqa: E402
+from qa.bm25 import BM25, Postings  # noqa: E402
+from qa.cache import EmbeddingCache  # noqa: E402
+from qa.keyword import keyword_tokens, simplified  # noqa: E402
 
 WEIGHTS = [(1, 0), (0, 1), (1, 1), (0.8, 1), (0.6, 1), (1, 0.8)]
 
@@ -71,9 +72,10 @@ def main() -> None:
 
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    keyword = KeywordIndex.build(
+    postings = Postings.build(
         [keyword_tokens(f"{p['title']}\n{p['text']}" if args.bm25_title else p["text"]) for p in passages]
     )
+    keyword = BM25([(postings, 0)], np.ones(len(passages), dtype=bool))
     row_of = {p["id"]: i for i, p in enumerate(passages)}
     qvec = embedder.embed_queries([simplified(q["question"]) if args.fold else q["question"] for q in queries])
     _, found = index.search(qvec, args.candidates * 3)

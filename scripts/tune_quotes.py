@@ -8,7 +8,9 @@ import json, sys, re
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src'))
 from qa.chunk import split_sentences
-from qa.keyword import tokenize, KeywordIndex
+import numpy as np
+from qa.bm25 import BM25, Postings
+from qa.keyword import tokenize
 from qa.evaluate import normalise
 base=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'cmrc2018') + '/'
 split=sys.argv[1] if len(sys.argv)>1 else 'dev'
@@ -17,7 +19,7 @@ for l in open(base+f'{split}_passages.jsonl'):
     r=json.loads(l); P[r['id']]=r['text']
 Q=[json.loads(l) for l in open(base+f'{split}_queries.jsonl')]
 ids=list(P)
-kw=KeywordIndex.build([tokenize(P[i]) for i in ids])
+kw=BM25([(Postings.build([tokenize(P[i]) for i in ids]), 0)], np.ones(len(ids), dtype=bool))
 sent_cache={}
 def sents(pid):
     if pid not in sent_cache:

@@ -47,6 +47,15 @@ def tiny(tmp_path) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def bundled_folder():
+    """The bundled model converted to a sentence-transformers folder (in the user's cache: made once)."""
+    from qa.bundled import ensure_folder
+    from qa.settings import default_cache_dir
+
+    return ensure_folder(default_cache_dir())
+
+
+@pytest.fixture(scope="session")
 def seed_index(tmp_path_factory):
     """The seed speech indexed once with the real bundled model: (settings, assistant)."""
     from qa.answer import Assistant

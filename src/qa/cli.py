@@ -8,20 +8,31 @@ import sys
 from pathlib import Path
 
 from .errors import QAError
-from .messages import (add_summary, build_summary, document_line, error_message, message, print_outline,
-                       print_report, progress_bar)
+from .messages import (add_summary, build_summary, document_line, engine_line, error_message, message,
+                       print_outline, print_report, progress_bar)
 from .records import Answer, Filters
-from .settings import DEFAULT_MODEL, Settings, from_environment
+from .settings import DEFAULT_MODEL, ENGINE_CHOICES, Settings, from_environment
 
 
 def _settings(args) -> Settings:
     return from_environment().with_overrides(
         data_dir=getattr(args, "jsonl", None) or getattr(args, "data", None),
         index_dir=getattr(args, "index", None),
-        embed={"model": getattr(args, "model", None)},
+        embed={"model": getattr(args, "model", None), "engine": getattr(args, "engine", None)},
         retrieve={"k": getattr(args, "k", None), "mode": getattr(args, "mode", None)},
         serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
     )
+
+
+def _notice(code: str, **details) -> None:
+    """One-off notices (a model prepared on first use, a wait for another writer) go to stderr, never into --json."""
+    print(message(code, **details), file=sys.stderr, flush=True)
+
+
+def _embedder(settings: Settings):
+    from .embed import embedder_for
+
+    return embedder_for(settings, _notice)
 
 
 def _open_assistant(settings: Settings, update: bool):
@@ -32,7 +43,7 @@ def _open_assistant(settings: Settings, update: bool):
     if update and not settings.data_dir.exists():
         print(f"提示：找不到文本目录「{settings.data_dir}」，直接使用现有索引。", file=sys.stderr)
         update = False
-    assistant, report = Assistant.open(settings, update=update, progress=progress_bar())
+    assistant, report = Assistant.open(settings, update=update, progress=progress_bar(), notify=_notice)
     if report is not None and (report.built or report.rejected):
         for line in build_summary(report):
             print(line, file=sys.stderr)
@@ -44,12 +55,10 @@ def _filters(args) -> Filters:
 
 
 def cmd_build(args) -> int:
-    from .embed import load_embedder
     from .indexer import resolve, sync
 
     settings = resolve(_settings(args))
-    embedder = load_embedder(settings.embed.model, settings.embed.batch_size)
-    report = sync(settings, embedder, force=args.force, progress=progress_bar())
+    report = sync(settings, _embedder(settings), force=args.force, progress=progress_bar(), notify=_notice)
     for line in build_summary(report):
         print(line)
     return 0
@@ -124,26 +133,23 @@ def cmd_quotes(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from .embed import load_embedder
     from .indexer import resolve
     from .library import add_files
 
     settings = resolve(_settings(args))
-    embedder = load_embedder(settings.embed.model, settings.embed.batch_size)
-    report = add_files(settings, [Path(p) for p in args.paths], embedder, progress=progress_bar())
+    report = add_files(settings, [Path(p) for p in args.paths], _embedder(settings), progress=progress_bar(),
+                       notify=_notice)
     for line in add_summary(report):
         print(line)
     return 1 if report.rejected and not (report.added or report.replaced) else 0
 
 
 def cmd_remove(args) -> int:
-    from .embed import load_embedder
     from .indexer import resolve
     from .library import remove_document
 
     settings = resolve(_settings(args))
-    embedder = load_embedder(settings.embed.model, settings.embed.batch_size)
-    row, report = remove_document(settings, args.doc, embedder, progress=progress_bar())
+    row, report = remove_document(settings, args.doc, _embedder(settings), progress=progress_bar(), notify=_notice)
     print(f"已移除「{row.source}」（《{row.title}》），文件已移到 {settings.data_dir}/.removed/，可以从那里恢复。")
     for line in build_summary(report):
         print(line)
@@ -199,11 +205,14 @@ def cmd_status(args) -> int:
         return 1
     manifest = Manifest.read(folder / "manifest.json")
     stale = staleness(settings, settings.embed.model) if settings.data_dir.exists() else None
+    engine = _engine_status(settings)
     info = {
         "index": str(folder),
         "data": str(settings.data_dir),
         "model": manifest.embedder,
         "dim": manifest.dim,
+        "engine": engine,
+        "segments": len(manifest.segments),
         "documents": manifest.counts.get("documents", 0),
         "passages": manifest.counts.get("passages", 0),
         "windows": manifest.counts.get("windows", 0),
@@ -219,6 +228,7 @@ def cmd_status(args) -> int:
         return 0
     print(f"索引：{info['index']}（建立于 {info['built']}）")
     print(f"模型：{info['model']}（{info['dim']} 维）；文本来源：{info['data']}")
+    print(engine_line(engine))
     print(f"文档：{info['documents']} 篇；段落：{info['passages']} 个；嵌入片段：{info['windows']} 个")
     for name, entry in sorted(manifest.documents.items()):
         if "duplicate_of" in entry:
@@ -238,6 +248,29 @@ def cmd_status(args) -> int:
             parts.append("切分规则已更新")
         print("状态：需要更新（" + "；".join(parts) + "）。运行 qa build 更新。")
     return 0
+
+
+def _engine_status(settings: Settings) -> dict:
+    """The passage engine: chosen how, measured how fast; the question engine. Loads nothing, probes nothing."""
+    from .embed import embedder_for
+    from .probe import remembered
+
+    try:
+        embedder = embedder_for(settings)
+    except QAError as exc:
+        return {"passages": None, "chosen": "unavailable", "error": error_message(exc), "trials": []}
+    engine = embedder.engine_name()
+    root = getattr(embedder, "engine_root", None)
+    choice = remembered(root) if root is not None else None
+    trial = choice.trial(engine) if choice and engine else None
+    return {
+        "passages": engine,
+        "chosen": "override" if settings.embed.engine != "auto" else ("measured" if choice else "not_yet"),
+        "windows_per_s": trial.windows_per_s if trial else None,
+        "measured": choice.measured if choice else None,
+        "trials": [t.__dict__ for t in choice.trials] if choice else [],
+        "queries": getattr(embedder, "query_engine", engine),
+    }
 
 
 def cmd_eval(args) -> int:
@@ -281,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
         if model:
             p.add_argument("--model", metavar="NAME_OR_PATH",
                            help=f"嵌入模型：内置 {DEFAULT_MODEL}（默认），或 sentence-transformers 模型名/本地文件夹")
+            p.add_argument("--engine", metavar="NAME",
+                           help=f"嵌入引擎：{'、'.join(ENGINE_CHOICES)}（默认 auto：自动选本机最快的，首次使用时实测一次）")
 
     p = sub.add_parser("build", help="从讲稿目录建立或更新索引")
     common(p)
@@ -324,8 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("status", help="索引状态：文档、段落、模型、是否需要更新")
+    p = sub.add_parser("status", help="索引状态：文档、段落、模型、嵌入引擎、是否需要更新")
     p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--engine", metavar="NAME", help="显示指定引擎的状态（默认：QA_ENGINE 或 auto）")
     common(p, model=False)
     p.set_defaults(func=cmd_status)
 
@@ -360,5 +396,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """The `qa` console script: main(), then exit at once.
+
+    Everything is written, closed and unlocked by the time main returns; what is left is freeing memory, and the
+    embedding tokenizer's 250,002-piece vocabulary alone takes 0.3 s to free. In-process callers use main()."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -30,6 +30,12 @@ class ModelUnavailable(QAError):
     code = "model_unavailable"
 
 
+class EngineUnavailable(QAError):
+    """An embedding engine this machine or model cannot use (details: engine, reason, choices)."""
+
+    code = "engine_unavailable"
+
+
 class IndexMissing(QAError):
     """No built index where one was expected (details: index_dir)."""
 

@@ -60,7 +60,8 @@ def _given_files(paths: list[Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def add_files(settings: Settings, paths: list[Path], embedder, progress: Progress | None = None) -> AddReport:
+def add_files(settings: Settings, paths: list[Path], embedder, progress: Progress | None = None,
+              notify=None) -> AddReport:
     """Copy readable files into the data folder (atomically, one by one) and update the index.
 
     A file whose content is already there under another name, and a file that cannot be read, are not copied."""
@@ -92,7 +93,7 @@ def add_files(settings: Settings, paths: list[Path], embedder, progress: Progres
         os.replace(partial, target)  # a half-copied file never appears under its real name
         (replaced if name in existing else added).append(name)
         by_hash[digest] = name
-    build = sync(settings, embedder, progress=progress)
+    build = sync(settings, embedder, progress=progress, notify=notify)
     return AddReport(tuple(added), tuple(replaced), tuple(unchanged), tuple(duplicates), tuple(rejected), build)
 
 
@@ -112,7 +113,8 @@ def find_document(settings: Settings, key: str) -> DocumentRow:
     return matches[0]
 
 
-def remove_document(settings: Settings, key: str, embedder, progress: Progress | None = None) -> tuple[DocumentRow, BuildReport]:
+def remove_document(settings: Settings, key: str, embedder, progress: Progress | None = None,
+                    notify=None) -> tuple[DocumentRow, BuildReport]:
     """Move the document's file out of the data folder (into data/.removed/) and update the index."""
     row = find_document(settings, key)
     data_dir = Path(settings.data_dir)
@@ -120,7 +122,7 @@ def remove_document(settings: Settings, key: str, embedder, progress: Progress |
         keep = data_dir / REMOVED_FOLDER / f"{time.strftime('%Y%m%dT%H%M%S')}_{Path(row.source).name}"
         keep.parent.mkdir(parents=True, exist_ok=True)
         os.replace(data_dir / row.source, keep)
-    return row, sync(settings, embedder, progress=progress)
+    return row, sync(settings, embedder, progress=progress, notify=notify)
 
 
 def list_documents(settings: Settings) -> list[DocumentRow]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import IndexIncompatible
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: segments, BM25 postings per segment
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,13 @@ class Manifest:
     dim: int
     chunker_version: str
     index_shape: dict
-    documents: dict  # source name -> {sha256, doc_id, title, date, passages}
+    documents: dict  # source name -> {sha256, documents: [{doc_id, title, date, passages, segment}]}
     rejected: dict = field(default_factory=dict)  # source name -> {sha256, reason}
     counts: dict = field(default_factory=dict)
     created: str = ""
     data_source: str = ""  # the data folder or file the index was built from, as given
+    segments: tuple = ()  # ({"name": segment folder, "deleted": [doc ids no longer served]}, ...), oldest first
+    keyword: dict = field(default_factory=dict)  # {"tokenizer": ...}: how the BM25 words were made
 
     @property
     def corpus_hash(self) -> str:
@@ -39,6 +41,8 @@ class Manifest:
             "index_shape": self.index_shape,
             "corpus_hash": self.corpus_hash,
             "counts": self.counts,
+            "keyword": self.keyword,
+            "segments": list(self.segments),
             "documents": self.documents,
             "rejected": self.rejected,
         }
@@ -60,6 +64,8 @@ class Manifest:
                 counts=data.get("counts", {}),
                 created=data.get("created", ""),
                 data_source=data.get("data_source", ""),
+                segments=tuple({"name": s["name"], "deleted": list(s.get("deleted", []))} for s in data["segments"]),
+                keyword=data.get("keyword", {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexIncompatible(index_dir=str(where), reason=f"manifest field {exc}") from None

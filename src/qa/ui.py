@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from .answer import Assistant
+from .embed import release
 from .errors import QAError
 from .indexer import Progress, sync
 from .library import DocumentRow, add_files, list_documents, remove_document
@@ -75,6 +76,7 @@ class Library:
             return ["请先选择要上传的文件。"]
         with self._lock:
             report = add_files(self.assistant.settings, [Path(p) for p in paths], self.assistant.embedder, progress)
+            release(self.assistant.embedder)
             self.assistant.reload()
         return add_summary(report)
 
@@ -83,12 +85,14 @@ class Library:
             return ["请先在列表中选择要删除的文档。"]
         with self._lock:
             row, report = remove_document(self.assistant.settings, source, self.assistant.embedder, progress)
+            release(self.assistant.embedder)
             self.assistant.reload()
         return [f"已删除「{row.source}」，文件已移到 data/.removed/，可以从那里恢复。", *build_summary(report)]
 
     def rebuild(self, progress: Progress | None = None) -> list[str]:
         with self._lock:
             report = sync(self.assistant.settings, self.assistant.embedder, force=True, progress=progress)
+            release(self.assistant.embedder)
             self.assistant.reload()
         return build_summary(report)
 
@@ -202,8 +206,16 @@ def build_app(assistant: Assistant, notices: list[str] = ()):
 
 def serve(settings: Settings) -> None:
     """Bring the index up to date, then serve the chat on settings.serve.host:port."""
-    assistant, report = Assistant.open(settings, progress=progress_bar())
-    summary = build_summary(report) if report else []
+    prepared: list[str] = []  # a model converted or an engine chosen on first use: said here and on the page
+
+    def notify(code: str, **details) -> None:
+        text = message(code, **details)
+        print(text, file=sys.stderr, flush=True)
+        if code in ("model_prepared", "engine_chosen"):
+            prepared.append(text)
+
+    assistant, report = Assistant.open(settings, progress=progress_bar(), notify=notify)
+    summary = prepared + (build_summary(report) if report else [])
     for line in summary:
         print(line, file=sys.stderr)
     notices = [line for line in summary if not line.startswith("索引已是最新")]
