@@ -31,9 +31,9 @@ run: install
 test: install-test
 	$(PY) -m pytest --durations=15
 
-# No model, no browser: seconds, for every edit
+# No model, no browser, no other processes: seconds, for every edit
 test-fast: install-test
-	$(PY) -m pytest -q -m "not model and not browser"
+	$(PY) -m pytest -q -m "not model and not browser and not slow"
 
 bench: install
 	$(PY) scripts/bench.py

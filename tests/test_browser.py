@@ -165,3 +165,36 @@ def test_document_management_in_browser(app_url, tmp_path):
         expect(result).to_contain_text("已删除「安全生产讲话.docx」", timeout=60_000)
         expect(page.locator("#qa-status")).to_contain_text("已索引 1 篇文档")
         browser.close()
+
+
+def test_a_build_made_in_a_terminal_shows_and_markup_stays_inert(app_url, tmp_path, qa_command):
+    """`qa add` in a terminal while the app runs: a reload shows the new counts and the next question finds the new
+    document; markup in its title and text shows as text and runs nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    payload = tmp_path / "incoming" / "植树讲话.txt"
+    payload.parent.mkdir()
+    payload.write_text('<img src=x onerror="window.__xss=1">植树讲话\n\n一、绿化<svg onload="window.__xss=2">\n\n'
+                       '植树造林<script>window.__xss=3</script>，绿化祖国<iframe srcdoc="<script>parent.__xss=4</script>">。\n',
+                       encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(app_url)
+        expect(page.locator("#qa-status")).to_contain_text("已索引 1 篇文档", timeout=60_000)
+        done = subprocess.run([qa_command, "add", str(payload), "--data", str(tmp_path / "data"),
+                               "--index", str(tmp_path / "index")], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        page.reload()
+        expect(page.locator("#qa-status")).to_contain_text("已索引 2 篇文档", timeout=60_000)
+        box = page.locator("#qa-question textarea")
+        box.fill("植树造林，绿化祖国")
+        box.press("Enter")
+        cite = page.locator(".qa-cite").first
+        expect(cite).to_contain_text('《<img src=x onerror="window.__xss=1">植树讲话》', timeout=60_000)
+        expect(page.locator(".qa-card mark").first).to_contain_text("<script>window.__xss=3</script>")
+        page.get_by_role("tab", name="文档管理").click()
+        expect(page.locator("#qa-documents")).to_contain_text("<img src=x", timeout=30_000)
+        time.sleep(1)
+        assert page.evaluate("window.__xss") is None
+        browser.close()

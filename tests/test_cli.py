@@ -193,7 +193,7 @@ def test_add_list_remove_through_the_cli(qa_command, seed_index, tmp_path):
     missing = run(qa_command, "remove", "不存在的讲话", *where, check=False)
     assert missing.returncode == 1 and "没有找到文档「不存在的讲话」。可选：" in missing.stderr
     out = run(qa_command, "remove", "防汛", *where).stdout
-    assert "已移除「防汛讲话.txt」" in out
+    assert "已删除「防汛讲话.txt」（《全市防汛工作会议讲话》）" in out
     assert list((tmp_path / "data" / ".removed").iterdir())[0].name.endswith("_防汛讲话.txt")
     assert all(r["source"] != "防汛讲话.txt" for r in json.loads(run(qa_command, "list", "--json", *where).stdout))
 

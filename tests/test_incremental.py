@@ -10,7 +10,8 @@ from fakes import FakeEmbedder
 from qa import indexer, store
 from qa.answer import Assistant
 from qa.settings import Settings
-from qa.store import IndexReader, current_build
+from qa.reader import IndexReader
+from qa.store import current_build
 
 DOCS = {
     "甲.txt": "甲讲话\n\n一、加强学习\n\n学习是进步的阶梯，读原著要精读。\n\n二、改进作风\n\n作风建设永远在路上。",

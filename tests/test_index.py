@@ -14,7 +14,8 @@ from qa.chunk import make_passages
 from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
 from qa.indexer import staleness, sync
 from qa.manifest import SCHEMA_VERSION
-from qa.store import IndexReader, current_build
+from qa.reader import IndexReader
+from qa.store import current_build
 from qa.structure import parse_document
 
 

@@ -17,7 +17,7 @@ def test_add_a_folder_keeps_its_layout_and_skips_copies(tiny, fake, tmp_path):
     (tmp_path / "新稿" / "重复.txt").write_text(TINY["甲讲话.txt"], encoding="utf-8")
     report = add_files(tiny, [incoming], fake)
     assert report.added == ("新稿/a.txt", "新稿/sub/b.md")
-    assert report.duplicates == (("重复.txt", "甲讲话.txt"),)
+    assert report.duplicates == (("新稿/重复.txt", "甲讲话.txt"),)
     assert (tiny.data_dir / "新稿" / "sub" / "b.md").exists()
     assert report.build.documents == 4
     assert not list(tiny.data_dir.rglob(".incoming-*"))  # copies are switched in whole

@@ -1,25 +1,83 @@
 """Answers: the retrieved passages with the sentence to quote and the citation for each; theme quotes."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from typing import Callable
 
 from .embed import Embedder, embedder_for, release
+from .errors import IndexIncompatible, QAError
 from .indexer import BuildReport, Progress, resolve, sync
 from .keyword import tokenize
 from .quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
 from .records import Answer, Citation, Filters, Hit, Quote
 from .retrieve import Retriever, clean_question
 from .settings import Settings
-from .store import IndexReader
+from .reader import IndexReader
+from .store import current_build
+
+class _Served:
+    """One loaded build and its retriever, with the number of requests using it: it is closed when it has been
+    replaced and its last request has ended, never under a request."""
+
+    def __init__(self, index: IndexReader, retriever: Retriever) -> None:
+        self.index, self.retriever = index, retriever
+        self.users = 0
+        self.retired = False
+
 
 class Assistant:
-    """Answers questions from one loaded index with one embedder."""
+    """Answers questions from one loaded index with one embedder.
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader) -> None:
+    Each question is answered from one build from search to citations, even while another thread or process
+    switches the index: a newer build (CURRENT changed by `qa add` elsewhere, or by the app's own library tab)
+    is picked up at the start of the next question."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader, follow: bool = True) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.index = index
-        self.retriever = Retriever(index, embedder, settings.retrieve)
+        self.follow = follow  # check CURRENT at each question and switch to a newer build
+        self._lock = threading.Lock()
+        self._loading = threading.Lock()
+        self._served = _Served(index, Retriever(index, embedder, settings.retrieve))
+        self._refused: str | None = None  # a build that could not be served (not tried again)
+
+    @property
+    def index(self) -> IndexReader:
+        """The build serving now (for status lines; a question takes its own reference)."""
+        return self._served.index
+
+    @contextmanager
+    def serving(self):
+        """(index, retriever) of the serving build, held for the duration of the block."""
+        if self.follow:
+            self.refresh()
+        with self._lock:
+            served = self._served
+            served.users += 1
+        try:
+            yield served.index, served.retriever
+        finally:
+            with self._lock:
+                served.users -= 1
+                done = served.retired and served.users == 0
+            if done:
+                served.index.close()
+
+    def refresh(self) -> bool:
+        """Switch to the index's current build if it is not the one served; True when it switched."""
+        folder = current_build(self.settings.index_dir)
+        if folder is None or folder.name in (self._served.index.build, self._refused):
+            return False
+        with self._loading:  # questions arriving together load the new build once
+            if folder.name == self._served.index.build:
+                return False
+            try:
+                self.reload()
+            except QAError:  # another model's build, or pruned or damaged: keep serving what we have
+                self._refused = folder.name
+                return False
+        return True
 
     @classmethod
     def open(
@@ -38,19 +96,22 @@ class Assistant:
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             mode: str | None = None) -> Answer:
         question = clean_question(question)
-        if self.index.size == 0:
+        with self.serving() as (index, retriever):
+            return self._ask(index, retriever, question, k, filters, mode)
+
+    def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
+             mode: str | None) -> Answer:
+        if index.size == 0:
             return Answer(question=question, notice="empty_index")
-        rows = self._rows(filters)
+        rows = self._rows(index, filters)
         if rows is not None and len(rows) == 0:
             return Answer(question=question, notice="no_document_matches")
         terms = tokenize(question)
-        idf = {t: self.index.keyword.idf(t) for t in set(terms)}
+        idf = {t: index.keyword.idf(t) for t in set(terms)}
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
-        candidates = self.retriever.search(
-            question, min(3 * k, max(k, self.settings.retrieve.candidates)), rows, mode
-        )
-        passages = self.index.passages([c.row for c in candidates])
+        candidates = retriever.search(question, min(3 * k, max(k, self.settings.retrieve.candidates)), rows, mode)
+        passages = index.passages([c.row for c in candidates])
         hits = []
         for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):
             cand, passage = candidates[group[0]], passages[group[0]]
@@ -71,16 +132,21 @@ class Assistant:
     def find_quotes(self, theme: str, k: int = 10, filters: Filters | None = None) -> Answer:
         """Quotable sentences on a theme across the documents: best first, copies merged."""
         theme = clean_question(theme)
-        if self.index.size == 0:
+        with self.serving() as (index, retriever):
+            return self._find_quotes(index, retriever, theme, k, filters)
+
+    def _find_quotes(self, index: IndexReader, retriever: Retriever, theme: str, k: int,
+                     filters: Filters | None) -> Answer:
+        if index.size == 0:
             return Answer(question=theme, notice="empty_index")
-        rows = self._rows(filters)
+        rows = self._rows(index, filters)
         if rows is not None and len(rows) == 0:
             return Answer(question=theme, notice="no_document_matches")
         terms = tokenize(theme)
-        idf = {t: self.index.keyword.idf(t) for t in set(terms)}
+        idf = {t: index.keyword.idf(t) for t in set(terms)}
         found = []  # (score, passage order, sentence, passage)
-        candidates = self.retriever.search(theme, max(3 * k, 20), rows)
-        for order, passage in enumerate(self.index.passages([c.row for c in candidates])):
+        candidates = retriever.search(theme, max(3 * k, 20), rows)
+        for order, passage in enumerate(index.passages([c.row for c in candidates])):
             for i, score in enumerate(sentence_scores(passage, theme, terms, idf)):
                 if score > 0:
                     span = passage.sentences[i]
@@ -103,15 +169,34 @@ class Assistant:
             )
         return Answer(question=theme, hits=tuple(hits))
 
-    def _rows(self, filters: Filters | None):
+    @staticmethod
+    def _rows(index: IndexReader, filters: Filters | None):
         """The passage rows a filter admits (None: no filter), looked up once per question."""
-        return self.index.rows_matching(filters) if filters is not None and filters.active else None
+        return index.rows_matching(filters) if filters is not None and filters.active else None
 
     def reload(self) -> None:
-        """Serve the index's current build (after documents were added or removed elsewhere)."""
+        """Serve the index's current build (after documents were added or removed, here or elsewhere).
+
+        Questions in flight finish on the build they started with; it is closed when the last one ends."""
         index = IndexReader.open(self.settings.index_dir)
-        # the old reader is left to the garbage collector: a question in flight may still be using it
-        self.index, self.retriever = index, Retriever(index, self.embedder, self.settings.retrieve)
+        if index.manifest.embedder != self.embedder.name:  # its vectors are not comparable with our questions
+            index.close()
+            raise IndexIncompatible(index_dir=str(self.settings.index_dir),
+                                    reason=f"model {index.manifest.embedder} ≠ {self.embedder.name}")
+        new = _Served(index, Retriever(index, self.embedder, self.settings.retrieve))
+        with self._lock:
+            if self._served.index.build == index.build:  # another thread switched first
+                old, new = new, None
+            else:
+                old, self._served = self._served, new
+            old.retired = True
+            done = old.users == 0
+        if done:
+            old.index.close()
 
     def close(self) -> None:
-        self.index.close()
+        with self._lock:
+            self._served.retired = True
+            done = self._served.users == 0
+        if done:
+            self._served.index.close()

@@ -8,11 +8,16 @@ from .settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
-CHUNKER_VERSION = "4"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds, Simplified text embedded
+CHUNKER_VERSION = "5"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds, Simplified text embedded; 5: sentences capped in length, control characters dropped
 
 SENTENCE_END = "。！？；!?;"
 _CLOSERS = "”’」』）)】〕》\"'"
 _SPACE = " \t\n\u3000\xa0"
+# A "sentence" without 。！？； can be a whole file: pieces longer than this are cut at a comma-like mark (or
+# hard), so every window stays small enough for the model (one character is at least one token) and quick
+# to embed.
+MAX_SENTENCE_CHARS = 400
+_SOFT_BREAKS = "，、：,:）)” \u3000"
 
 
 def split_sentences(text: str) -> tuple[Span, ...]:
@@ -43,7 +48,22 @@ def split_sentences(text: str) -> tuple[Span, ...]:
         end = len(text.rstrip(_SPACE))
         if end > start:
             spans.append(Span(start, end))
-    return tuple(spans)
+    return tuple(piece for span in spans for piece in _cap(text, span))
+
+
+def _cap(text: str, span: Span, limit: int = MAX_SENTENCE_CHARS):
+    """The span, or consecutive pieces of at most `limit` characters cut after a comma-like mark where one
+    falls in the second half of the piece."""
+    start = span.start
+    while span.end - start > limit:
+        cut = max(text.rfind(mark, start + limit // 2, start + limit) for mark in _SOFT_BREAKS) + 1
+        cut = cut if cut > start else start + limit
+        yield Span(start, cut)
+        start = cut
+        while start < span.end and text[start] in _SPACE:
+            start += 1
+    if span.end > start:
+        yield Span(start, span.end)
 
 
 def make_windows(sentences: tuple[Span, ...], max_chars: int, overlap: int) -> tuple[Span, ...]:

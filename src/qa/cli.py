@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,7 +21,8 @@ def _settings(args) -> Settings:
         index_dir=getattr(args, "index", None),
         embed={"model": getattr(args, "model", None), "engine": getattr(args, "engine", None)},
         retrieve={"k": getattr(args, "k", None), "mode": getattr(args, "mode", None)},
-        serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
+        serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None),
+               "auth": getattr(args, "auth", None), "read_only": getattr(args, "read_only", None) or None},
     )
 
 
@@ -46,7 +48,7 @@ def _open_assistant(settings: Settings, update: bool):
     assistant, report = Assistant.open(settings, update=update, progress=progress_bar(), notify=_notice)
     if report is not None and (report.built or report.rejected):
         for line in build_summary(report):
-            print(line, file=sys.stderr)
+            print(_safe(line), file=sys.stderr)
     return assistant
 
 
@@ -60,15 +62,23 @@ def cmd_build(args) -> int:
     settings = resolve(_settings(args))
     report = sync(settings, _embedder(settings), force=args.force, progress=progress_bar(), notify=_notice)
     for line in build_summary(report):
-        print(line)
+        print(_safe(line))
     return 0
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """Text for a terminal: control characters (escape codes among them) shown as \\xNN, never sent raw."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
 def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_answer_json(answer), ensure_ascii=False))
         return
-    print(f"问：{answer.question}")
+    print(f"问：{_safe(answer.question)}")
     if answer.notice:
         print(message(answer.notice))
         return
@@ -78,12 +88,13 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
     bold = sys.stdout.isatty()
     for hit in answer.hits:
         p, q = hit.passage, hit.quote
-        print(f"\n[{hit.rank}] {hit.citation.render()}  （得分 {hit.score:.4f}）")
-        print(f"    引用：{hit.quote_line}")
-        marked = p.text[: q.start] + (f"\033[1;33m{q.text}\033[0m" if bold else q.text) + p.text[q.end :]
+        print(f"\n[{hit.rank}] {_safe(hit.citation.render())}  （得分 {hit.score:.4f}）")
+        print(f"    引用：{_safe(hit.quote_line)}")
+        quote = _safe(q.text)
+        marked = _safe(p.text[: q.start]) + (f"\033[1;33m{quote}\033[0m" if bold else quote) + _safe(p.text[q.end :])
         print(f"    段落：{marked}")
         for other in hit.also_in:
-            print(f"    另见：{other.render()}")
+            print(f"    另见：{_safe(other.render())}")
 
 
 def _answer_json(answer: Answer) -> dict:
@@ -120,15 +131,15 @@ def cmd_quotes(args) -> int:
     if args.json:
         print(json.dumps(_answer_json(answer), ensure_ascii=False))
         return 0
-    print(f"主题：{answer.question}")
+    print(f"主题：{_safe(answer.question)}")
     if answer.notice or not answer.hits:
         print(message(answer.notice or "no_quotes"))
         return 0
     for hit in answer.hits:
-        print(f"\n[{hit.rank}] {hit.quote_line}")
-        print(f"    出处：{hit.citation.render()}")
+        print(f"\n[{hit.rank}] {_safe(hit.quote_line)}")
+        print(f"    出处：{_safe(hit.citation.render())}")
         for other in hit.also_in:
-            print(f"    另见：{other.render()}")
+            print(f"    另见：{_safe(other.render())}")
     return 0
 
 
@@ -140,7 +151,7 @@ def cmd_add(args) -> int:
     report = add_files(settings, [Path(p) for p in args.paths], _embedder(settings), progress=progress_bar(),
                        notify=_notice)
     for line in add_summary(report):
-        print(line)
+        print(_safe(line))
     return 1 if report.rejected and not (report.added or report.replaced) else 0
 
 
@@ -150,9 +161,10 @@ def cmd_remove(args) -> int:
 
     settings = resolve(_settings(args))
     row, report = remove_document(settings, args.doc, _embedder(settings), progress=progress_bar(), notify=_notice)
-    print(f"已移除「{row.source}」（《{row.title}》），文件已移到 {settings.data_dir}/.removed/，可以从那里恢复。")
+    print(_safe(message("removed", source=row.source, title=f"（《{row.title}》）" if row.title else "",
+                        folder=str(settings.data_dir / ".removed"))))
     for line in build_summary(report):
-        print(line)
+        print(_safe(line))
     return 0
 
 
@@ -170,7 +182,7 @@ def cmd_list(args) -> int:
         return 0
     print(f"文档 {sum(r.status == 'indexed' for r in rows)} 篇已索引（文本目录：{settings.data_dir}）")
     for row in rows:
-        print("  " + document_line(row))
+        print("  " + _safe(document_line(row)))
     return 0
 
 
@@ -377,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="启动浏览器界面")
     p.add_argument("--host", help="监听地址（默认 127.0.0.1）")
     p.add_argument("--port", type=int, help="端口（默认 7860）")
+    p.add_argument("--auth", metavar="USER:PASS", help="网页登录的用户名和密码（也可用环境变量 QA_AUTH）")
+    p.add_argument("--read-only", action="store_true", help="只读：网页中不能添加、删除文档或重建索引")
     common(p)
     p.set_defaults(func=cmd_serve)
     return parser

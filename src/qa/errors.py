@@ -76,3 +76,28 @@ class AmbiguousDocument(QAError):
     """Several documents match what the user named (details: key, choices)."""
 
     code = "ambiguous_document"
+
+
+class IndexBusy(QAError):
+    """Another process kept the index's write lock longer than the wait allowed (details: index_dir, seconds,
+    pid, what, since)."""
+
+    code = "index_busy"
+
+
+class UnsafePath(QAError):
+    """A file name or path that would lead outside the data folder (details: path, reason)."""
+
+    code = "unsafe_path"
+
+
+class ReadOnly(QAError):
+    """A write asked of an app started read-only."""
+
+    code = "read_only"
+
+
+class TooLarge(QAError):
+    """An upload over a limit (details: what, value, limit)."""
+
+    code = "too_large"

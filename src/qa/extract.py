@@ -19,6 +19,8 @@ _SENTENCE_END = "。！？!?；;：:”」』）)…"
 _PAGE_NUMBER = re.compile(r"^[\s\-—－]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*\d{1,4})?[\s\-—－]*$")
 # A PDF page with fewer characters than this has no usable text layer (a scan).
 MIN_PDF_CHARS_PER_PAGE = 20
+# Bounded work per file: longer PDFs are refused with a message (a speech or report is far shorter).
+MAX_PDF_PAGES = 2000
 
 
 def extract_document(path: Path) -> SourceText:
@@ -43,7 +45,7 @@ def extract_docx(path: Path) -> SourceText:
     document = docx.Document(str(path))
     lines, headings, title = [], [], None
     for para in document.paragraphs:
-        text = para.text.strip()
+        text = _docx_text(para).strip()
         if not text:
             continue
         style = (para.style.name if para.style is not None else "").strip()
@@ -53,6 +55,23 @@ def extract_docx(path: Path) -> SourceText:
             headings.append((text, int(m.group(1))))
         lines.append(text)
     return SourceText(text="\n".join(lines), format="docx", title=title, headings=tuple(headings))
+
+
+def _docx_text(para) -> str:
+    """A Word paragraph's text. python-docx stops a run's text at an entity reference (a hand-edited or hostile
+    file can carry one); the text after it is kept here, the unresolved reference itself is not."""
+    from docx.oxml.ns import qn
+
+    texts = list(para._p.iter(qn("w:t")))
+    if not any(len(t) for t in texts):  # no children inside w:t: python-docx reads it whole
+        return para.text
+    out = []
+    for node in para._p.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
+        if node.tag == qn("w:t"):
+            out.append((node.text or "") + "".join(child.tail or "" for child in node))
+        else:
+            out.append("\t" if node.tag == qn("w:tab") else "\n")
+    return "".join(out)
 
 
 def extract_html(raw: bytes, name: str) -> SourceText:
@@ -118,6 +137,15 @@ def extract_pdf(path: Path) -> SourceText:
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))
+    if reader.is_encrypted:
+        try:  # many PDFs are encrypted only against editing: the empty password opens them
+            opened = reader.decrypt("")
+        except Exception:  # an algorithm pypdf cannot run here counts as locked too
+            opened = 0
+        if not opened:
+            raise UnreadableFile(path=str(path), reason="pdf_encrypted")
+    if len(reader.pages) > MAX_PDF_PAGES:
+        raise UnreadableFile(path=str(path), reason="too_many_pages", pages=len(reader.pages), limit=MAX_PDF_PAGES)
     pages = [page.extract_text() or "" for page in reader.pages]
     visible = sum(len(re.sub(r"\s", "", p)) for p in pages)
     if not pages or visible < MIN_PDF_CHARS_PER_PAGE * len(pages):

@@ -30,7 +30,8 @@ from .records import Passage
 from .segment import document_row, merge_segments, write_segment
 from .segment_reader import SegmentReader
 from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
-from .store import IndexReader, current_build, publish, writing
+from .reader import IndexReader
+from .store import current_build, publish, writing
 
 Progress = Callable[[int, int], None]  # (windows embedded so far, windows to embed)
 MAX_SEGMENTS = 8  # more than this and the small segments are merged into one
@@ -100,7 +101,7 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
     """Bring the index in line with the data folder; a no-op when nothing changed (unless force).
 
     Holds the index's write lock throughout, so two writers never interleave."""
-    with writing(settings.index_dir, notify):
+    with writing(settings.index_dir, notify, timeout=settings.limits.lock_wait_s):
         return _sync(settings, embedder, force, progress)
 
 

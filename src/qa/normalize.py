@@ -11,6 +11,9 @@ _SPACED_NAME = re.compile(rf"(?<![{_CJK}])[{_CJK}](?:[\u3000 ]{{1,2}}[{_CJK}])+(
 # Wikisource-style footnote markers such as [1] or [注2]; the notes themselves are the lines led by ↑.
 _FOOTNOTE_MARK = re.compile(r"\[(?:注)?\d{1,3}\]")
 FOOTNOTE_LINE = re.compile(r"^\s*↑")
+# Control characters (terminal escape codes among them) have no place in a speech: printed raw they could
+# rewrite a terminal. Tab and newline stay.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def strip_invisible(text: str) -> str:
@@ -29,6 +32,6 @@ def strip_footnote_marks(line: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """Newlines unified, invisible characters removed; everything else is kept verbatim."""
+    """Newlines unified, invisible and control characters removed; everything else is kept verbatim."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return strip_invisible(text)
+    return _CONTROL.sub("", strip_invisible(text))

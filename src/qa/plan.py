@@ -61,6 +61,8 @@ def _add_file(plan: Plan, f, owner: dict[str, str], previous=None, keep: dict | 
     """Parse one file into the plan; False when it cannot be read (then the documents `previous()` gives, or the
     `keep` entry, stay served)."""
     try:
+        if f.refused:
+            raise UnreadableFile(path=f.name, reason=f.refused)
         docs = parse_source(f.name, read_source(f.path))
     except UnreadableFile as exc:
         plan.rejected[f.name] = {"sha256": f.sha256, **{k: v for k, v in exc.details.items() if k != "path"}}

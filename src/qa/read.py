@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ class SourceFile:
     path: Path
     name: str  # relative to the data folder, POSIX style
     sha256: str
+    refused: str | None = None  # a reason code when the file must not be read (a symlink out of the folder)
 
 
 @dataclass(frozen=True)
@@ -42,21 +44,41 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def is_hidden(name: str) -> bool:
+    """Hidden files and folders, and Word's ~$ lock files: never indexed."""
+    return any(part.startswith((".", "~$")) for part in Path(name).parts)
+
+
 def scan(data_dir: Path) -> list[SourceFile]:
-    """All readable-looking texts below data_dir (or data_dir itself, if it is one file), sorted by name."""
+    """All readable-looking texts below data_dir (or data_dir itself, if it is one file), sorted by name.
+
+    Symlinked folders are not entered; a symlinked file that leads outside data_dir is listed as refused, and
+    never read (its hash is that of the link, not of what it points to)."""
     data_dir = Path(data_dir)
     if data_dir.is_file():
         return [SourceFile(path=data_dir, name=data_dir.name, sha256=file_digest(data_dir))]
     if not data_dir.is_dir():
         raise DataMissing(data_dir=str(data_dir))
+    root = data_dir.resolve()
     found = []
-    for path in sorted(data_dir.rglob("*")):
-        rel = path.relative_to(data_dir)
-        if any(part.startswith((".", "~$")) for part in rel.parts):  # hidden files, Word lock files
-            continue
-        if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES:
-            found.append(SourceFile(path=path, name=rel.as_posix(), sha256=file_digest(path)))
-    return found
+    for folder, dirs, files in os.walk(data_dir, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "~$"))]
+        for file in files:
+            path = Path(folder) / file
+            name = path.relative_to(data_dir).as_posix()
+            if is_hidden(name) or path.suffix.lower() not in TEXT_SUFFIXES:
+                continue
+            if path.is_symlink() and not inside(path.resolve(), root):
+                link = hashlib.sha256(os.readlink(path).encode("utf-8", "surrogateescape")).hexdigest()
+                found.append(SourceFile(path=path, name=name, sha256=f"symlink-{link}", refused="symlink"))
+            elif path.is_file():
+                found.append(SourceFile(path=path, name=name, sha256=file_digest(path)))
+    return sorted(found, key=lambda f: f.name)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether a resolved path is root or below it."""
+    return path == root or root in path.parents
 
 
 def read_source(path: Path) -> SourceText:

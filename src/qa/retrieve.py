@@ -11,7 +11,7 @@ from .errors import EmptyQuestion
 from .fusion import reciprocal_rank_fusion
 from .keyword import keyword_tokens, simplified
 from .settings import RetrieveSettings
-from .store import IndexReader
+from .reader import IndexReader
 
 # Longer questions are cut: both models see at most 512 tokens, and a pasted page is not a question.
 MAX_QUESTION_CHARS = 500

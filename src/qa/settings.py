@@ -58,6 +58,19 @@ class RetrieveSettings:
 class ServeSettings:
     host: str = "127.0.0.1"
     port: int = 7860
+    auth: str | None = None  # "user:pass": the browser asks for it (Gradio's login page)
+    read_only: bool = False  # no add/remove/rebuild in the app, not even over HTTP
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Bounds on the work one input can cause: uploads, PDF pages, waiting for another writer."""
+
+    file_mb: int = 50  # per file
+    request_mb: int = 200  # all files of one add
+    files: int = 500  # files in one add
+    name_bytes: int = 200  # longer file names (UTF-8 bytes) are shortened: file systems stop at 255
+    lock_wait_s: int = 1800  # a writer waits this long for another before giving up with a message
 
 
 MODES = ("hybrid", "dense", "keyword")
@@ -72,6 +85,7 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     retrieve: RetrieveSettings = field(default_factory=RetrieveSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def index_shape(self) -> dict:
         """The settings that determine an index's contents (stored in its manifest)."""
@@ -101,6 +115,11 @@ class Settings:
         _at_least("window_chars", self.chunk.window_chars, 50, 10_000)
         _at_least("window_overlap", self.chunk.window_overlap, 0, 5)
         _at_least("batch_size", self.embed.batch_size, 1, 1024)
+        for name in ("file_mb", "request_mb", "files"):
+            _at_least(name, getattr(self.limits, name), 1, 1_000_000)
+        _at_least("lock_wait_s", self.limits.lock_wait_s, 0, 1_000_000)
+        if self.serve.auth is not None and (":" not in self.serve.auth or self.serve.auth.startswith(":")):
+            raise InvalidSetting(name="auth", value="***", valid="用户名:密码")
         if self.embed.engine not in ENGINE_CHOICES:
             raise InvalidSetting(name="engine", value=self.embed.engine, valid="、".join(ENGINE_CHOICES))
 
@@ -111,14 +130,19 @@ def _at_least(name: str, value: int, low: int, high: int) -> None:
 
 
 def from_environment() -> Settings:
-    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_ENGINE, QA_HOST, QA_PORT where set."""
+    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_ENGINE, QA_HOST, QA_PORT, QA_AUTH and
+    QA_LOCK_WAIT where set."""
     env = os.environ
     port = env.get("QA_PORT")
     if port is not None and not port.isdigit():
         raise InvalidSetting(name="port", value=port, valid="1–65535")
+    wait = env.get("QA_LOCK_WAIT")
+    if wait is not None and not wait.isdigit():
+        raise InvalidSetting(name="lock_wait_s", value=wait, valid="0–1000000")
     return Settings().with_overrides(
         data_dir=env.get("QA_DATA_DIR"),
         index_dir=env.get("QA_INDEX_DIR"),
         embed={"model": env.get("QA_MODEL"), "engine": env.get("QA_ENGINE")},
-        serve={"host": env.get("QA_HOST"), "port": int(port) if port else None},
+        serve={"host": env.get("QA_HOST"), "port": int(port) if port else None, "auth": env.get("QA_AUTH") or None},
+        limits={"lock_wait_s": int(wait) if wait else None},
     )

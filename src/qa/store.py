@@ -1,4 +1,5 @@
-"""The index folder on disk: builds that list segments, switched atomically via CURRENT, one writer at a time.
+"""The index folder on disk: builds that list segments, switched atomically via CURRENT, one writer at a time
+(reading a build: reader.py).
 
 Layout::
 
@@ -13,8 +14,10 @@ before CURRENT is switched leaves the previous build serving; what it wrote is r
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 import threading
 import uuid
 from contextlib import contextmanager
@@ -22,18 +25,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from .bm25 import BM25
-from .errors import IndexIncompatible, IndexMissing
+from .errors import IndexBusy, IndexIncompatible
 from .manifest import Manifest
-from .records import Document, Filters, Passage
 from .segment import SEGMENTS, fsync_dir
-from .segment_reader import SegmentReader
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
 LOCK = ".lock"
+OWNER = ".lock.owner"  # who writes now (pid, what, since): named to a writer that has to wait
 
 
 def current_build(index_dir: Path) -> Path | None:
@@ -47,23 +46,76 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if name and folder.is_dir() else None
 
 
+_held = threading.local()  # lock depth per index folder in this thread: a write inside a write does not wait
+
+
 @contextmanager
-def writing(index_dir: Path, notify: Callable[..., None] | None = None):
-    """Hold the index's inter-process write lock; a second writer waits (and says so) until the first is done."""
+def writing(index_dir: Path, notify: Callable[..., None] | None = None, timeout: float | None = None):
+    """Hold the index's inter-process write lock; a second writer waits (and says so) until the first is done.
+
+    Re-entrant within a thread (adding files and then syncing is one write). With a timeout, a writer that waited
+    that many seconds gives up with IndexBusy, naming who holds the lock. Leftovers of killed writers are removed
+    as soon as the lock is taken."""
     from filelock import FileLock, Timeout
 
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(Path(index_dir) / LOCK))
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    key = str(index_dir.resolve())
+    depth = getattr(_held, "depth", {})
+    _held.depth = depth
+    if depth.get(key):
+        depth[key] += 1
+        try:
+            yield
+        finally:
+            depth[key] -= 1
+        return
+    lock = FileLock(str(index_dir / LOCK), thread_local=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:
         if notify:
-            notify("waiting_for_writer")
-        lock.acquire()
+            notify("waiting_for_writer", **_owner(index_dir))
+        try:
+            lock.acquire(timeout=-1 if timeout is None else timeout)
+        except Timeout:
+            raise IndexBusy(index_dir=str(index_dir), seconds=int(timeout or 0), **_owner(index_dir)) from None
+    depth[key] = 1
     try:
+        _write_owner(index_dir)
+        clean_leftovers(index_dir)
         yield
     finally:
+        depth[key] = 0
+        (index_dir / OWNER).unlink(missing_ok=True)
         lock.release()
+
+
+def _write_owner(index_dir: Path) -> None:
+    what = " ".join(Path(a).name for a in sys.argv[:2]) or "python"  # e.g. "qa add", "app.py"
+    info = {"pid": os.getpid(), "what": what, "since": datetime.now().strftime("%H:%M:%S")}
+    (index_dir / OWNER).write_text(json.dumps(info), encoding="utf-8")
+
+
+def _owner(index_dir: Path) -> dict:
+    """Who holds the write lock (pid, what, since), as far as its owner file says."""
+    try:
+        info = json.loads((index_dir / OWNER).read_text(encoding="utf-8"))
+        return {"pid": int(info["pid"]), "what": str(info["what"]), "since": str(info["since"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"pid": "?", "what": "?", "since": "?"}
+
+
+def clean_leftovers(index_dir: Path) -> None:
+    """Remove what killed writers left: half-written builds and segments, unswitched CURRENT files.
+
+    Call while holding `writing`: no live writer can own them then."""
+    index_dir = Path(index_dir)
+    for parent in (index_dir / BUILDS, index_dir / SEGMENTS):
+        for leftover in parent.glob(".tmp-*") if parent.is_dir() else ():
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in index_dir.glob(f".{CURRENT}.*"):
+        leftover.unlink(missing_ok=True)
 
 
 def publish(index_dir: Path, manifest: Manifest) -> Path:
@@ -93,13 +145,13 @@ def publish(index_dir: Path, manifest: Manifest) -> Path:
 
 
 def prune(index_dir: Path, keep: set[str]) -> None:
-    """Remove builds other than `keep` (the serving one and its predecessor, which a running app may still be
-    reading), segments none of them lists, and leftovers of writers that were killed."""
+    """Remove builds other than `keep` (the serving one and its predecessor) and those a reader still has open
+    (in any process), segments none of the remaining builds lists, and leftovers of writers that were killed."""
     index_dir = Path(index_dir)
     used: set[str] = set()
     builds = index_dir / BUILDS
     for folder in sorted(builds.iterdir()) if builds.is_dir() else ():
-        if folder.name in keep:
+        if folder.name in keep or _being_read(folder):
             try:
                 used.update(s["name"] for s in Manifest.read(folder / "manifest.json").segments)
             except IndexIncompatible:
@@ -110,8 +162,26 @@ def prune(index_dir: Path, keep: set[str]) -> None:
     for folder in segments.iterdir() if segments.is_dir() else ():
         if folder.name not in used:
             shutil.rmtree(folder, ignore_errors=True)
-    for leftover in index_dir.glob(f".{CURRENT}.*"):
-        leftover.unlink(missing_ok=True)
+    clean_leftovers(index_dir)
+
+
+def _being_read(folder: Path) -> bool:
+    """Whether some reader (this process or another) holds the build open."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        f = open(folder / "manifest.json", "rb")
+    except OSError:
+        return False
+    with f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 def read_documents(folder: Path) -> list[dict]:
@@ -133,136 +203,3 @@ def read_documents(folder: Path) -> list[dict]:
         deleted = set(entry["deleted"])
         found += [dict(zip(keys, r)) for r in rows if r[0] not in deleted]
     return sorted(found, key=lambda d: d["source"])
-
-
-class IndexReader:
-    """A loaded build: its segments side by side in one row space, deleted documents masked out.
-
-    Rows are global: segment i's local row r is row offsets[i] + r. Only live rows are ever returned.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.manifest = Manifest.read(self.folder / "manifest.json")
-        self.segments: list[SegmentReader] = []
-        try:
-            for entry in self.manifest.segments:
-                self.segments.append(SegmentReader(self.folder.parent.parent / SEGMENTS / entry["name"]))
-            for segment in self.segments:
-                if segment.meta["dim"] != self.manifest.dim:
-                    raise ValueError(f"segment {segment.name}: dimension {segment.meta['dim']}")
-        except Exception as exc:  # faiss, sqlite and numpy each fail their own way on a damaged build
-            self.close()
-            raise IndexIncompatible(index_dir=str(folder), reason=f"{type(exc).__name__}: {exc}") from None
-        sizes = [s.size for s in self.segments]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.live = np.ones(int(self.offsets[-1]), dtype=bool)
-        self._window_live = []
-        for i, (segment, entry) in enumerate(zip(self.segments, self.manifest.segments)):
-            dead = segment.rows_of(entry["deleted"])
-            self.live[self.offsets[i] + dead] = False
-            self._window_live.append(self.live[self.offsets[i] + np.asarray(segment.window_passage, np.int64)]
-                                     if len(dead) else None)
-        self.size = int(self.live.sum())
-        self.row_year = (np.concatenate([s.passage_year for s in self.segments]) if self.segments
-                         else np.zeros(0, np.int32))
-        # ties are broken by passage id, not by row: an update or a merge never reorders equal scores
-        self.row_key = (np.concatenate([s.passage_key for s in self.segments]) if self.segments
-                        else np.zeros(0, np.int64))
-        self.keyword = BM25([(s.postings, int(o)) for s, o in zip(self.segments, self.offsets)], self.live,
-                            self.row_key)
-        self._lock = threading.Lock()
-
-    @classmethod
-    def open(cls, index_dir: Path) -> "IndexReader":
-        folder = current_build(index_dir)
-        if folder is None:
-            raise IndexMissing(index_dir=str(index_dir))
-        return cls(folder)
-
-    def dense_search(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(row, cosine of its best window) of the n best live passages, best first; only `allowed` rows if given."""
-        import faiss
-
-        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        best: dict[int, float] = {}
-        for i, segment in enumerate(self.segments):
-            ntotal = segment.vectors.ntotal
-            keep = self._window_live[i]
-            if allowed is not None:
-                in_segment = allowed[(allowed >= self.offsets[i]) & (allowed < self.offsets[i + 1])] - self.offsets[i]
-                wanted = np.zeros(segment.size, dtype=bool)
-                wanted[in_segment] = True
-                window_ok = wanted[np.asarray(segment.window_passage)]
-                keep = window_ok if keep is None else keep & window_ok
-            count = ntotal if keep is None else int(keep.sum())
-            if count == 0:
-                continue
-            params = None
-            if keep is not None:
-                bitmap = np.packbits(keep, bitorder="little")
-                selector = faiss.IDSelectorBitmap(ntotal, faiss.swig_ptr(bitmap))
-                params = (faiss.SearchParametersIVF(sel=selector, nprobe=segment.vectors.nprobe)
-                          if isinstance(segment.vectors, faiss.IndexIVF) else faiss.SearchParameters(sel=selector))
-            # several windows can belong to one passage: fetch more windows than passages wanted
-            scores, ids = segment.vectors.search(query, min(count, n * 3), params=params)
-            for score, wid in zip(scores[0], ids[0]):
-                if wid < 0:
-                    break
-                row = int(self.offsets[i]) + int(segment.window_passage[wid])
-                if row not in best:
-                    best[row] = float(score)
-        ranked = sorted(best.items(), key=lambda item: (-item[1], int(self.row_key[item[0]])))
-        return ranked[:n]
-
-    def rows_matching(self, filters: Filters) -> np.ndarray:
-        """Live rows of the documents a filter admits: title, file name or id containing filters.doc, and a date
-        within filters.years (documents without a date are left out by a year filter)."""
-        with self._lock:
-            rows = [s.rows_matching(filters) + o for s, o in zip(self.segments, self.offsets)]
-        found = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        return found[self.live[found]]
-
-    def documents(self) -> list[dict]:
-        """Every served document: id, file, title, date, speaker, occasion and passage count, in file order."""
-        deleted = {d for entry in self.manifest.segments for d in entry["deleted"]}
-        with self._lock:
-            docs = [d for s in self.segments for d in s.documents() if d["doc_id"] not in deleted]
-        return sorted(docs, key=lambda d: d["source"])
-
-    def passage(self, row: int) -> Passage:
-        return self.passages([row])[0]
-
-    def passages(self, rows) -> list[Passage]:
-        """The passages of these rows, in the order given (one query per segment)."""
-        wanted: dict[int, list[int]] = {}
-        for row in rows:
-            i = int(np.searchsorted(self.offsets, int(row), side="right")) - 1
-            wanted.setdefault(i, []).append(int(row) - int(self.offsets[i]))
-        found = {}
-        with self._lock:
-            for i, local in wanted.items():
-                marks = ",".join("?" * len(local))
-                for r, p in self.segments[i].passages(f"WHERE row IN ({marks})", tuple(local)):
-                    found[int(self.offsets[i]) + r] = p
-        return [found[int(row)] for row in rows]
-
-    def passages_of(self, source: str) -> list[Passage]:
-        """The served passages of one source file, in reading order."""
-        found = []
-        with self._lock:
-            for segment, offset in zip(self.segments, self.offsets):
-                found += [p for row, p in segment.passages("WHERE source = ? ORDER BY row", (source,))
-                          if self.live[offset + row]]
-        return found
-
-    def documents_of(self, source: str) -> list[tuple[Document, str]]:
-        """The served documents indexed from one source file, with that file's hash as it was then."""
-        deleted = {d for entry in self.manifest.segments for d in entry["deleted"]}
-        with self._lock:
-            return [(doc, sha) for s in self.segments for doc, sha in s.documents_of("WHERE source = ?", (source,))
-                    if doc.doc_id not in deleted]
-
-    def close(self) -> None:
-        for segment in self.segments:
-            segment.close()

@@ -14,7 +14,11 @@ from .normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_fo
 from .read import SourceText
 from .records import Document, Paragraph
 
-_BREADCRUMB = re.compile(r"^(首页|当前位置|您的位置|你的位置)\s*[>›»＞]|([>›»＞].*){2,}")
+_BREADCRUMB_HEAD = re.compile(r"^(?:(?:当前位置|您的位置|你的位置|所在位置)\s*[:：]|首页\s*[>›»＞])")
+_BREADCRUMB_SEP = re.compile(r"\s*[>›»＞]\s*")
+# A breadcrumb is short names between separators: 首页 > 新闻 > 讲话. A sentence that compares (比例＞80%，浓度＞35微克)
+# has sentence punctuation or long parts, and is kept.
+MAX_CRUMB_CHARS = 16
 _META = re.compile(r"^(网友)?(发表|发布|更新|上传)时间|^(来源|作者|责任编辑|浏览次数|阅读次数|点击)[:：]")
 _TRAILER = re.compile(r"^(相关推荐|热门文档|相关文章|相关阅读|猜你喜欢|推荐阅读|上一篇|下一篇)[:：]?$")
 _NUMBERS_ONLY = re.compile(r"^[\d\s,./:：-]+$")
@@ -24,7 +28,16 @@ MAX_POINT_CHARS = 20
 
 def is_noise(line: str) -> bool:
     """Web-page chrome that is not part of the speech: breadcrumbs, post metadata, counters."""
-    return bool(_BREADCRUMB.search(line) or _META.match(line) or _NUMBERS_ONLY.match(line))
+    return bool(is_breadcrumb(line) or _META.match(line) or _NUMBERS_ONLY.match(line))
+
+
+def is_breadcrumb(line: str) -> bool:
+    """首页 > 新闻 > 讲话 (site navigation), not a sentence that happens to contain two ＞."""
+    if _BREADCRUMB_HEAD.match(line) and len(line) <= 80:
+        return True
+    parts = _BREADCRUMB_SEP.split(line.strip())
+    return (len(parts) >= 3 and all(0 < len(p) <= MAX_CRUMB_CHARS for p in parts)
+            and not re.search(r"[。，；！？、%％\d]", line))
 
 
 def split_noise(lines: list[str]) -> tuple[list[str], list[str]]:
@@ -170,7 +183,14 @@ def parse_jsonl(name: str, text: str) -> list[Document]:
 
 
 def parse_source(name: str, source: SourceText) -> list[Document]:
-    """The documents in one source file: a JSONL collection, or one speech."""
+    """The documents in one source file: a JSONL collection, or one speech. A file without text, or without a
+    paragraph to index, is refused (UnreadableFile) rather than indexed empty."""
+    if not source.text.strip():
+        raise UnreadableFile(path=name, reason="empty_file")
     if source.format == "jsonl":
-        return parse_jsonl(name, source.text)
-    return [parse_document(name, source.text, title=source.title, headings=source.headings)]
+        docs = parse_jsonl(name, source.text)
+    else:
+        docs = [parse_document(name, source.text, title=source.title, headings=source.headings)]
+    if not any(doc.paragraphs for doc in docs):
+        raise UnreadableFile(path=name, reason="no_paragraphs")
+    return docs
