@@ -29,6 +29,7 @@ run: install
 	$(PY) app.py
 
 test: install-test
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest --durations=15
 
 # No model, no browser, no other processes: seconds, for every edit

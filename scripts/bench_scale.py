@@ -35,10 +35,10 @@ _NUMBER = re.compile(r"\d+")
 
 def base_passages():
     """Every paragraph of the shared speeches (or the seed) as the product chunks it: (passage, occasion)."""
-    from qa.chunk import make_passages
-    from qa.read import read_source
+    from qa.ingest.chunk import make_passages
+    from qa.ingest.read import read_source
     from qa.settings import ChunkSettings
-    from qa.structure import parse_source
+    from qa.ingest.structure import parse_source
 
     files = sorted((SHARED / "speeches").glob("*/*.txt")) or sorted((ROOT / "data").glob("*.txt"))
     out = []
@@ -50,11 +50,11 @@ def base_passages():
 
 def base_vectors(work: Path, passages) -> dict[str, np.ndarray]:
     """Window vectors of the base paragraphs by text hash, from the product's embedding cache (embedded once)."""
-    from qa.cache import EmbeddingCache
-    from qa.embed import BundledEmbedder
-    from qa.indexer import _embed_missing, text_hash
-    from qa.messages import message
-    from qa.keyword import simplified
+    from qa.index.cache import EmbeddingCache
+    from qa.search.embed import BundledEmbedder
+    from qa.index.indexer import _embed_missing, text_hash
+    from qa.app.messages import message
+    from qa.search.tokens import simplified
 
     texts = sorted({simplified(p.text[w.start : w.end]) for p, _ in passages for w in p.windows})
     hashes = [text_hash(t) for t in texts]
@@ -72,7 +72,7 @@ def base_vectors(work: Path, passages) -> dict[str, np.ndarray]:
 
 def variation(passage, v: int, doc_id: str, passage_id: str):
     """Copy v of a passage: sentences rotated by v, numbers raised by v; offsets recomputed."""
-    from qa.chunk import make_windows, split_sentences
+    from qa.ingest.chunk import make_windows, split_sentences
 
     sentences = [passage.sentence_text(i) for i in range(len(passage.sentences))]
     if v and sentences:
@@ -87,15 +87,15 @@ def variation(passage, v: int, doc_id: str, passage_id: str):
 
 def build(work: Path, size: int, base, vectors_by_hash, rng) -> dict:
     """Write a library of `size` passages through the product's segment writer; returns figures."""
-    from qa.bm25 import Postings
-    from qa.indexer import keyword_text, text_hash
-    from qa.keyword import keyword_tokens, simplified, tokenize
-    from qa.manifest import SCHEMA_VERSION, Manifest
-    from qa.segment import merge_segments, write_segment
-    from qa.segment_reader import SegmentReader
+    from qa.search.bm25 import Postings
+    from qa.index.indexer import keyword_text, text_hash
+    from qa.search.tokens import keyword_tokens, simplified, tokenize
+    from qa.index.manifest import SCHEMA_VERSION, Manifest
+    from qa.index.segment import merge_segments, write_segment
+    from qa.index.segment_reader import SegmentReader
     from qa.settings import ChunkSettings
-    from qa.store import publish
-    from qa.chunk import CHUNKER_VERSION
+    from qa.index.store import publish
+    from qa.ingest.chunk import CHUNKER_VERSION
 
     index = work / f"index-{size}"
     shutil.rmtree(index, ignore_errors=True)
@@ -151,7 +151,7 @@ def serve(index: Path, questions: list[str]) -> dict:
     import faiss
 
     from qa.answer import Assistant
-    from qa.embed import BundledEmbedder
+    from qa.search.embed import BundledEmbedder
     from qa.settings import Settings
 
     rss_before = _rss_mb()

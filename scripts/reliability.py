@@ -47,7 +47,7 @@ def qa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def served_sources(index: Path) -> set[str]:
     sys.path.insert(0, str(ROOT / "src"))
-    from qa.reader import IndexReader
+    from qa.index.reader import IndexReader
 
     reader = IndexReader.open(index)
     try:

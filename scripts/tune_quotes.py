@@ -7,10 +7,10 @@ Scores each question's gold passage only, so it measures quote choice apart from
 import json, sys, re
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src'))
-from qa.chunk import split_sentences
+from qa.ingest.chunk import split_sentences
 import numpy as np
-from qa.bm25 import BM25, Postings
-from qa.keyword import tokenize
+from qa.search.bm25 import BM25, Postings
+from qa.search.tokens import tokenize
 from qa.evaluate import normalise
 base=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'cmrc2018') + '/'
 split=sys.argv[1] if len(sys.argv)>1 else 'dev'

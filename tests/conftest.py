@@ -49,7 +49,7 @@ def tiny(tmp_path) -> Settings:
 @pytest.fixture(scope="session")
 def bundled_folder():
     """The bundled model converted to a sentence-transformers folder (in the user's cache: made once)."""
-    from qa.bundled import ensure_folder
+    from qa.search.bundled import ensure_folder
     from qa.settings import default_cache_dir
 
     return ensure_folder(default_cache_dir())

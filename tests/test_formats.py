@@ -6,9 +6,9 @@ from conftest import SEED
 from render import as_docx, as_html, as_pdf, as_scanned_pdf
 
 from qa.errors import UnreadableFile
-from qa.extract import rejoin_wrapped_lines
-from qa.read import decode, read_source, read_text
-from qa.structure import parse_source
+from qa.ingest.extract import rejoin_wrapped_lines
+from qa.ingest.read import decode, read_source, read_text
+from qa.ingest.structure import parse_source
 
 TITLE = "在2024年机关党建工作质量提升推进会上的讲话稿"
 

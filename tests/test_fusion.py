@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.fusion import reciprocal_rank_fusion as rrf
-from qa.retrieve import expand_aliases, year_ranking, years_asked
+from qa.search.fusion import reciprocal_rank_fusion as rrf
+from qa.search.retrieve import expand_aliases, year_ranking, years_asked
 
 
 def test_scores_are_sums_of_reciprocal_ranks():

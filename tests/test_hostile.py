@@ -13,19 +13,19 @@ from hypothesis import given, settings as hsettings, strategies as st
 from render import as_docx
 
 from qa.answer import Assistant
-from qa.cards import render_answer, render_documents, render_quotes
-from qa.chunk import MAX_SENTENCE_CHARS, make_passages, split_sentences
-from qa.cli import _safe
+from qa.app.cards import render_answer, render_documents, render_quotes
+from qa.ingest.chunk import MAX_SENTENCE_CHARS, make_passages, split_sentences
+from qa.app.output import safe as _safe
 from qa.errors import InvalidSetting, TooLarge, UnreadableFile
-from qa.extract import extract_document
-from qa.indexer import sync
+from qa.ingest.extract import extract_document
+from qa.index.indexer import sync
 from qa.library import add_files, fit_name, keep_removed, list_documents, remove_document, _check_name
-from qa.messages import add_summary, error_message, message
-from qa.normalize import normalize_text
-from qa.read import scan
+from qa.app.messages import add_summary, error_message, message
+from qa.ingest.normalize import normalize_text
+from qa.ingest.read import scan
 from qa.settings import Settings, from_environment
-from qa.reader import IndexReader
-from qa.structure import is_breadcrumb, parse_document, parse_source
+from qa.index.reader import IndexReader
+from qa.ingest.structure import is_breadcrumb, parse_document, parse_source
 
 SPEECH = "丙讲话\n\n一、要求\n\n要抓落实，要守纪律。\n"
 
@@ -410,7 +410,7 @@ def test_bad_auth_is_refused_with_the_form(auth, monkeypatch):
     ("0.0.0.0", "u:p", False, True), ("127.0.0.1", None, True, False), ("192.168.1.5", "u:p", True, False),
 ])
 def test_writes_only_where_safe(host, auth, read_only, allowed):
-    from qa.ui import writes_allowed
+    from qa.app.ui import writes_allowed
 
     settings = Settings().with_overrides(serve={"host": host, "auth": auth, "read_only": read_only})
     ok, warning = writes_allowed(settings)
@@ -423,7 +423,7 @@ def _api_names(app) -> set[str]:
 
 
 def test_read_only_app_has_no_write_endpoints(tiny, fake):
-    from qa.ui import build_app
+    from qa.app.ui import build_app
 
     assistant, _ = Assistant.open(tiny, fake)
     names = _api_names(build_app(assistant, writable=False))
@@ -434,7 +434,7 @@ def test_read_only_app_has_no_write_endpoints(tiny, fake):
 
 
 def test_uploads_are_deleted_after_adding_or_refusing(tiny, fake, tmp_path):
-    from qa.ui import Library
+    from qa.app.ui import Library
 
     uploads = tmp_path / "uploads"
     good = write_corpus(uploads / "a1", {"好.txt": SPEECH}) / "好.txt"
@@ -450,7 +450,7 @@ def test_uploads_are_deleted_after_adding_or_refusing(tiny, fake, tmp_path):
 
 
 def test_library_messages_for_empty_choices_are_chinese(tiny, fake):
-    from qa.ui import Library
+    from qa.app.ui import Library
 
     assistant, _ = Assistant.open(tiny, fake)
     library = Library(assistant)
@@ -459,7 +459,7 @@ def test_library_messages_for_empty_choices_are_chinese(tiny, fake):
 
 
 def test_parse_refuses_title_only_text():
-    from qa.read import SourceText
+    from qa.records import SourceText
 
     with pytest.raises(UnreadableFile) as caught:
         parse_source("t.txt", SourceText(text="只有标题", format="txt"))

@@ -8,15 +8,15 @@ import pytest
 from conftest import TINY, write_corpus
 from fakes import FakeEmbedder
 
-from qa import segment, store
+from qa.index import segment, store
 from qa.answer import Assistant
-from qa.chunk import make_passages
+from qa.ingest.chunk import make_passages
 from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
-from qa.indexer import staleness, sync
-from qa.manifest import SCHEMA_VERSION
-from qa.reader import IndexReader
-from qa.store import current_build
-from qa.structure import parse_document
+from qa.index.indexer import staleness, sync
+from qa.index.manifest import SCHEMA_VERSION
+from qa.index.reader import IndexReader
+from qa.index.store import current_build
+from qa.ingest.structure import parse_document
 
 
 def test_round_trip(tiny, fake):

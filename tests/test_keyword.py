@@ -10,9 +10,9 @@ from conftest import SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa import keyword
-from qa.bm25 import BM25, Postings, merge
-from qa.keyword import cut_for_search, keyword_tokens, simplified, tokenize
+from qa.search import tokens as keyword
+from qa.search.bm25 import BM25, Postings, merge
+from qa.search.tokens import cut_for_search, keyword_tokens, simplified, tokenize
 
 REPORTS = ["经济总量稳步增长，粮食产量创历史新高。", "就业形势总体稳定。养老金按时足额发放。",
            "粮食安全是国之大者，要稳定粮食播种面积。", "坚持稳中求进工作总基调。", ""]

@@ -9,7 +9,7 @@ from qa.answer import Assistant
 from qa.errors import AmbiguousDocument, DocumentNotFound, InvalidSetting
 from qa.library import add_files, find_document, list_documents, remove_document
 from qa.records import Filters
-from qa.structure import outline, parse_document
+from qa.ingest.structure import outline, parse_document
 
 
 def test_add_a_folder_keeps_its_layout_and_skips_copies(tiny, fake, tmp_path):
@@ -100,8 +100,8 @@ def test_filters_parse_rejects(year):
 
 
 def test_outline_of_a_word_document(tmp_path):
-    from qa.read import read_source
-    from qa.structure import parse_source
+    from qa.ingest.read import read_source
+    from qa.ingest.structure import parse_source
 
     path = as_docx("会议讲话\n一、总体要求\n要抓落实。\n（一）压实责任\n一是明确分工。\n", tmp_path / "讲话.docx", title="会议讲话")
     [doc] = parse_source(path.name, read_source(path))

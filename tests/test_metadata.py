@@ -6,10 +6,10 @@ import json
 import pytest
 from conftest import SHARED
 
-from qa.metadata import cut_photo_credits, date_from_name, read_head, speaker_of
-from qa.normalize import join_spaced_name, strip_footnote_marks, strip_invisible
-from qa.read import read_text
-from qa.structure import parse_document
+from qa.ingest.metadata import cut_photo_credits, date_from_name, read_head, speaker_of
+from qa.ingest.normalize import join_spaced_name, strip_footnote_marks, strip_invisible
+from qa.ingest.read import read_text
+from qa.ingest.structure import parse_document
 
 GOV = "政府工作报告\n——2024年3月5日在第十四届全国人民代表大会第二次会议上\n国务院总理　李　强\n各位代表：\n现在，我代表国务院报告工作。"
 CONGRESS = ("高举旗帜\n为建设国家而团结奋斗\n——在中国共产党第二十次全国代表大会上的报告\n（2022年10月16日）\n习　近　平\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.embed import _prompts, is_bundled, load_embedder
+from qa.search.embed import _prompts, is_bundled, load_embedder
 from qa.errors import ModelUnavailable
 
 

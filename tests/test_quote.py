@@ -4,9 +4,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.quotes import best_span, bigrams, choose_quote, group_near_duplicates, shingles
-from qa.chunk import make_windows, split_sentences
-from qa.keyword import tokenize
+from qa.search.quotes import best_span, bigrams, choose_quote, group_near_duplicates, shingles
+from qa.ingest.chunk import make_windows, split_sentences
+from qa.search.tokens import tokenize
 from qa.records import Passage
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from qa.answer import Assistant
 from qa.records import Answer, Citation, Hit, Passage, Quote, Span
-from qa.ui import build_app, escape, find_quotes, render_answer, render_quotes, respond
+from qa.app.ui import build_app, escape, find_quotes, render_answer, render_quotes, respond
 
 
 def hit_with(text: str, start: int, end: int) -> Hit:

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakes import FakeEmbedder  # noqa: E402
 
 from qa.errors import QAError  # noqa: E402
-from qa.indexer import sync  # noqa: E402
+from qa.index.indexer import sync  # noqa: E402
 from qa.library import add_files, remove_document  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 

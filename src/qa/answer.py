@@ -5,16 +5,16 @@ import threading
 from contextlib import contextmanager
 from typing import Callable
 
-from .embed import Embedder, embedder_for, release
-from .errors import IndexIncompatible, QAError
-from .indexer import BuildReport, Progress, resolve, sync
-from .keyword import tokenize
-from .quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
-from .records import Answer, Citation, Filters, Hit, Quote
-from .retrieve import Retriever, clean_question
-from .settings import Settings
-from .reader import IndexReader
-from .store import current_build
+from qa.search.embed import Embedder, embedder_for, release
+from qa.errors import IndexIncompatible, QAError
+from qa.index.indexer import Progress, resolve, sync
+from qa.search.tokens import tokenize
+from qa.search.quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
+from qa.records import Answer, BuildReport, Citation, Filters, Hit, Quote
+from qa.search.retrieve import Retriever, clean_question
+from qa.settings import Settings
+from qa.index.reader import IndexReader
+from qa.index.store import current_build
 
 class _Served:
     """One loaded build and its retriever, with the number of requests using it: it is closed when it has been
@@ -168,6 +168,12 @@ class Assistant:
                 )
             )
         return Answer(question=theme, hits=tuple(hits))
+
+    def after_write(self) -> None:
+        """After this process changed the index: free the passage engine (a server keeps only what answering
+        needs) and serve the new build."""
+        release(self.embedder)
+        self.reload()
 
     @staticmethod
     def _rows(index: IndexReader, filters: Filters | None):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .answer import Assistant
-from .errors import BadQuestionFile, EmptyQuestion
-from .records import Hit
+from qa.answer import Assistant
+from qa.errors import BadQuestionFile, EmptyQuestion
+from qa.records import Hit
 
 CUTOFFS = (1, 3, 5, 10)
 

@@ -8,13 +8,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AmbiguousDocument, DocumentNotFound, TooLarge, UnreadableFile
-from .indexer import BuildReport, Progress, sync
-from .manifest import Manifest
-from .read import TEXT_SUFFIXES, file_digest, inside, is_hidden, read_source, scan
-from .settings import LimitSettings, Settings
-from .store import current_build, read_documents, writing
-from .structure import parse_source
+from qa.errors import AmbiguousDocument, DocumentNotFound, TooLarge, UnreadableFile
+from qa.index.indexer import Progress, resolve, sync  # noqa: F401  (resolve: for the app)
+from qa.index.manifest import Manifest
+from qa.records import BuildReport
+from qa.ingest.read import TEXT_SUFFIXES, file_digest, inside, is_hidden, read_source, scan
+from qa.settings import LimitSettings, Settings
+from qa.index.store import current_build, read_documents, writing
+from qa.ingest.structure import outline, parse_source
 
 REMOVED_FOLDER = ".removed"  # hidden, so scans skip it; removed files stay recoverable here
 
@@ -194,6 +195,20 @@ def add_files(settings: Settings, paths: list[Path], embedder, progress: Progres
 def _shown(path: Path, name: str) -> str:
     """How a given file is named in messages: its name (an upload's temporary folder means nothing to a user)."""
     return name if "/" in name else path.name
+
+
+def rebuild(settings: Settings, embedder, force: bool = False, progress: Progress | None = None,
+            notify=None) -> BuildReport:
+    """Bring the index in line with the data folder (everything again with force)."""
+    return sync(settings, embedder, force=force, progress=progress, notify=notify)
+
+
+def parse_file(path: Path) -> list[dict]:
+    """What ingestion makes of one file, without indexing it: each document's outline (head, sections, what was
+    dropped as noise), its format and encoding. UnreadableFile if it cannot be read."""
+    source = read_source(path)
+    return [dict(outline(doc), format=source.format, encoding=source.encoding)
+            for doc in parse_source(Path(path).name, source)]
 
 
 def find_document(settings: Settings, key: str) -> DocumentRow:

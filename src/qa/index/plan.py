@@ -4,11 +4,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .errors import UnreadableFile
-from .manifest import Staleness
-from .read import read_source
-from .records import Document
-from .structure import parse_source
+from qa.errors import UnreadableFile
+from qa.records import Staleness
+from qa.ingest.read import read_source
+from qa.records import Document
+from qa.ingest.structure import parse_source
 
 
 @dataclass

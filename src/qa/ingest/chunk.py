@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 
-from .records import Document, Passage, Span
-from .settings import ChunkSettings
+from qa.records import Document, Passage, Span
+from qa.settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).

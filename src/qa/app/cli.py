@@ -4,15 +4,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
-from .errors import QAError
-from .messages import (add_summary, build_summary, document_line, engine_line, error_message, message,
-                       print_outline, print_report, progress_bar)
-from .records import Answer, Filters
-from .settings import DEFAULT_MODEL, ENGINE_CHOICES, Settings, from_environment
+from qa.errors import QAError
+from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
+from qa.app.output import (answer_json, print_answer, print_lines, print_outline, print_quotes, print_report,
+                           progress_bar, safe)
+from qa.records import Filters
+from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, Settings, from_environment
 
 
 def _settings(args) -> Settings:
@@ -32,23 +32,23 @@ def _notice(code: str, **details) -> None:
 
 
 def _embedder(settings: Settings):
-    from .embed import embedder_for
+    from qa.search.embed import embedder_for
 
     return embedder_for(settings, _notice)
 
 
 def _open_assistant(settings: Settings, update: bool):
-    from .answer import Assistant
-    from .indexer import resolve
+    from qa.answer import Assistant
+    from qa.library import resolve
 
     settings = resolve(settings)
     if update and not settings.data_dir.exists():
-        print(f"提示：找不到文本目录「{settings.data_dir}」，直接使用现有索引。", file=sys.stderr)
+        print(message("data_missing_using_index", data_dir=str(settings.data_dir)), file=sys.stderr)
         update = False
     assistant, report = Assistant.open(settings, update=update, progress=progress_bar(), notify=_notice)
     if report is not None and (report.built or report.rejected):
         for line in build_summary(report):
-            print(_safe(line), file=sys.stderr)
+            print(safe(line), file=sys.stderr)
     return assistant
 
 
@@ -57,51 +57,13 @@ def _filters(args) -> Filters:
 
 
 def cmd_build(args) -> int:
-    from .indexer import resolve, sync
+    from qa.library import rebuild, resolve
 
     settings = resolve(_settings(args))
-    report = sync(settings, _embedder(settings), force=args.force, progress=progress_bar(), notify=_notice)
+    report = rebuild(settings, _embedder(settings), force=args.force, progress=progress_bar(), notify=_notice)
     for line in build_summary(report):
-        print(_safe(line))
+        print(safe(line))
     return 0
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _safe(text: str) -> str:
-    """Text for a terminal: control characters (escape codes among them) shown as \\xNN, never sent raw."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
-
-
-def _print_answer(answer: Answer, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False))
-        return
-    print(f"问：{_safe(answer.question)}")
-    if answer.notice:
-        print(message(answer.notice))
-        return
-    if not answer.hits:
-        print(message("no_hits"))
-        return
-    bold = sys.stdout.isatty()
-    for hit in answer.hits:
-        p, q = hit.passage, hit.quote
-        print(f"\n[{hit.rank}] {_safe(hit.citation.render())}  （得分 {hit.score:.4f}）")
-        print(f"    引用：{_safe(hit.quote_line)}")
-        quote = _safe(q.text)
-        marked = _safe(p.text[: q.start]) + (f"\033[1;33m{quote}\033[0m" if bold else quote) + _safe(p.text[q.end :])
-        print(f"    段落：{marked}")
-        for other in hit.also_in:
-            print(f"    另见：{_safe(other.render())}")
-
-
-def _answer_json(answer: Answer) -> dict:
-    out = {"question": answer.question, "hits": [h.to_json() for h in answer.hits]}
-    if answer.notice:
-        out["notice"] = {"code": answer.notice, "message": message(answer.notice)}
-    return out
 
 
 def cmd_ask(args) -> int:
@@ -109,7 +71,7 @@ def cmd_ask(args) -> int:
     assistant = _open_assistant(settings, update=not args.no_update)
     filters = _filters(args)
     if args.question != "-":
-        _print_answer(assistant.ask(args.question, args.k, filters), args.json)
+        print_answer(assistant.ask(args.question, args.k, filters), args.json)
         return 0
     # one question per line in, one JSON object per line out; a bad line does not stop the rest
     for line in sys.stdin:
@@ -117,7 +79,7 @@ def cmd_ask(args) -> int:
         if not question:
             continue
         try:
-            print(json.dumps(_answer_json(assistant.ask(question, args.k, filters)), ensure_ascii=False), flush=True)
+            print(json.dumps(answer_json(assistant.ask(question, args.k, filters)), ensure_ascii=False), flush=True)
         except QAError as exc:
             error = {"code": exc.code, "message": error_message(exc)}
             print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
@@ -129,48 +91,37 @@ def cmd_quotes(args) -> int:
     assistant = _open_assistant(settings, update=not args.no_update)
     answer = assistant.find_quotes(args.theme, args.k or 10, _filters(args))
     if args.json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+        print(json.dumps(answer_json(answer), ensure_ascii=False))
         return 0
-    print(f"主题：{_safe(answer.question)}")
-    if answer.notice or not answer.hits:
-        print(message(answer.notice or "no_quotes"))
-        return 0
-    for hit in answer.hits:
-        print(f"\n[{hit.rank}] {_safe(hit.quote_line)}")
-        print(f"    出处：{_safe(hit.citation.render())}")
-        for other in hit.also_in:
-            print(f"    另见：{_safe(other.render())}")
+    print_quotes(answer)
     return 0
 
 
 def cmd_add(args) -> int:
-    from .indexer import resolve
-    from .library import add_files
+    from qa.library import add_files, resolve
 
     settings = resolve(_settings(args))
     report = add_files(settings, [Path(p) for p in args.paths], _embedder(settings), progress=progress_bar(),
                        notify=_notice)
     for line in add_summary(report):
-        print(_safe(line))
+        print(safe(line))
     return 1 if report.rejected and not (report.added or report.replaced) else 0
 
 
 def cmd_remove(args) -> int:
-    from .indexer import resolve
-    from .library import remove_document
+    from qa.library import remove_document, resolve
 
     settings = resolve(_settings(args))
     row, report = remove_document(settings, args.doc, _embedder(settings), progress=progress_bar(), notify=_notice)
-    print(_safe(message("removed", source=row.source, title=f"（《{row.title}》）" if row.title else "",
+    print(safe(message("removed", source=row.source, title=f"（《{row.title}》）" if row.title else "",
                         folder=str(settings.data_dir / ".removed"))))
     for line in build_summary(report):
-        print(_safe(line))
+        print(safe(line))
     return 0
 
 
 def cmd_list(args) -> int:
-    from .indexer import resolve
-    from .library import list_documents
+    from qa.library import list_documents, resolve
 
     settings = resolve(_settings(args))
     rows = list_documents(settings)
@@ -178,25 +129,22 @@ def cmd_list(args) -> int:
         print(json.dumps([row.__dict__ for row in rows], ensure_ascii=False, indent=2))
         return 0
     if not rows:
-        print(f"文本目录「{settings.data_dir}」中还没有文档。用 qa add 文件… 添加。")
+        print(message("no_documents", data_dir=str(settings.data_dir)))
         return 0
-    print(f"文档 {sum(r.status == 'indexed' for r in rows)} 篇已索引（文本目录：{settings.data_dir}）")
+    print(message("documents_head", count=sum(r.status == "indexed" for r in rows), data_dir=str(settings.data_dir)))
     for row in rows:
-        print("  " + _safe(document_line(row)))
+        print("  " + safe(document_line(row)))
     return 0
 
 
 def cmd_parse(args) -> int:
-    from .read import read_source
-    from .structure import outline, parse_source
+    from qa.library import parse_file
 
     path = Path(args.file)
     if not path.is_file():
-        print(f"找不到文件「{path}」。", file=sys.stderr)
+        print(message("file_not_found", path=str(path)), file=sys.stderr)
         return 1
-    source = read_source(path)
-    docs = parse_source(path.name, source)
-    found = [dict(outline(doc), format=source.format, encoding=source.encoding) for doc in docs]
+    found = parse_file(path)
     if args.json:
         print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
         return 0
@@ -206,88 +154,20 @@ def cmd_parse(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .indexer import resolve, staleness
-    from .manifest import Manifest
-    from .store import current_build
+    from qa.status import index_status
 
-    settings = resolve(_settings(args))
-    folder = current_build(settings.index_dir)
-    if folder is None:
-        print(message("index_missing", index_dir=str(settings.index_dir)))
-        return 1
-    manifest = Manifest.read(folder / "manifest.json")
-    stale = staleness(settings, settings.embed.model) if settings.data_dir.exists() else None
-    engine = _engine_status(settings)
-    info = {
-        "index": str(folder),
-        "data": str(settings.data_dir),
-        "model": manifest.embedder,
-        "dim": manifest.dim,
-        "engine": engine,
-        "segments": len(manifest.segments),
-        "documents": manifest.counts.get("documents", 0),
-        "passages": manifest.counts.get("passages", 0),
-        "windows": manifest.counts.get("windows", 0),
-        "built": manifest.created,
-        "stale": None if stale is None else stale.is_stale,
-        "added": list(stale.added) if stale else [],
-        "changed": list(stale.changed) if stale else [],
-        "removed": list(stale.removed) if stale else [],
-        "rejected": sorted(manifest.rejected),
-    }
+    status = index_status(_settings(args))
     if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+        print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"索引：{info['index']}（建立于 {info['built']}）")
-    print(f"模型：{info['model']}（{info['dim']} 维）；文本来源：{info['data']}")
-    print(engine_line(engine))
-    print(f"文档：{info['documents']} 篇；段落：{info['passages']} 个；嵌入片段：{info['windows']} 个")
-    for name, entry in sorted(manifest.documents.items()):
-        if "duplicate_of" in entry:
-            print(f"  - {name}（与「{entry['duplicate_of']}」相同，未重复索引）")
-        for doc in entry.get("documents", []):
-            print(f"  - {name}：《{doc['title']}》{'（' + doc['date'] + '）' if doc.get('date') else ''}，{doc['passages']} 段")
-    if stale is None:
-        print("状态：未检查（找不到文本目录）")
-    elif not stale.is_stale:
-        print("状态：最新")
-    else:
-        parts = [f"{label}：{'、'.join(names)}" for label, names in
-                 (("新增", stale.added), ("修改", stale.changed), ("删除", stale.removed)) if names]
-        if stale.model_changed:
-            parts.append(f"模型不同：{stale.model_changed[0]} → {stale.model_changed[1]}")
-        if stale.shape_changed:
-            parts.append("切分规则已更新")
-        print("状态：需要更新（" + "；".join(parts) + "）。运行 qa build 更新。")
+    for line in status_lines(status):
+        print(safe(line))
     return 0
 
 
-def _engine_status(settings: Settings) -> dict:
-    """The passage engine: chosen how, measured how fast; the question engine. Loads nothing, probes nothing."""
-    from .embed import embedder_for
-    from .probe import remembered
-
-    try:
-        embedder = embedder_for(settings)
-    except QAError as exc:
-        return {"passages": None, "chosen": "unavailable", "error": error_message(exc), "trials": []}
-    engine = embedder.engine_name()
-    root = getattr(embedder, "engine_root", None)
-    choice = remembered(root) if root is not None else None
-    trial = choice.trial(engine) if choice and engine else None
-    return {
-        "passages": engine,
-        "chosen": "override" if settings.embed.engine != "auto" else ("measured" if choice else "not_yet"),
-        "windows_per_s": trial.windows_per_s if trial else None,
-        "measured": choice.measured if choice else None,
-        "trials": [t.__dict__ for t in choice.trials] if choice else [],
-        "queries": getattr(embedder, "query_engine", engine),
-    }
-
-
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate, load_questions
-    from .settings import MODES
+    from qa.evaluate import evaluate, load_questions
+    from qa.settings import MODES
 
     every = args.mode == "all"
     if every:
@@ -309,7 +189,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .ui import serve
+    from qa.app.ui import serve
 
     serve(_settings(args))
     return 0

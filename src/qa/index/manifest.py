@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import IndexIncompatible
+from qa.errors import IndexIncompatible
+from qa.records import Staleness
 
 SCHEMA_VERSION = 3  # 3: segments, BM25 postings per segment
 
@@ -86,21 +87,6 @@ def corpus_hash(hashes: dict[str, str]) -> str:
     """One hash over (name, content hash) pairs, order-independent."""
     joined = "\n".join(f"{name}\t{sha}" for name, sha in sorted(hashes.items()))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Staleness:
-    """How the data folder and the wanted settings differ from what an index was built from."""
-
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    model_changed: tuple[str, str] | None = None  # (index model, wanted model)
-    shape_changed: bool = False
-
-    @property
-    def is_stale(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.model_changed or self.shape_changed)
 
 
 def compare(manifest: Manifest, files: dict[str, str], model: str, chunker_version: str, shape: dict) -> Staleness:

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .embed import Embedder
-from .errors import EmptyQuestion
-from .fusion import reciprocal_rank_fusion
-from .keyword import keyword_tokens, simplified
-from .settings import RetrieveSettings
-from .reader import IndexReader
+from qa.search.embed import Embedder
+from qa.errors import EmptyQuestion
+from qa.search.fusion import reciprocal_rank_fusion
+from qa.search.tokens import keyword_tokens, simplified
+from qa.settings import RetrieveSettings
+
+if TYPE_CHECKING:  # the index is above search: a retriever is handed a reader, it never imports one
+    from qa.index.reader import IndexReader
 
 # Longer questions are cut: both models see at most 512 tokens, and a pasted page is not a question.
 MAX_QUESTION_CHARS = 500

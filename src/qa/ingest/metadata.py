@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .headings import SPACE, parse_heading
-from .normalize import join_spaced_name
+from qa.ingest.headings import SPACE, parse_heading
+from qa.ingest.normalize import join_spaced_name
 
 _FILE_DATE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?_")
 _CN_DATE = r"(\d{4})年(\d{1,2})月(\d{1,2})日"

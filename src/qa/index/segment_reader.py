@@ -8,9 +8,9 @@ from typing import Iterable
 
 import numpy as np
 
-from .bm25 import Postings
-from .records import Document, Filters, Paragraph, Passage, Span
-from .segment import FORMAT
+from qa.search.bm25 import Postings
+from qa.records import Document, Filters, Paragraph, Passage, Span
+from qa.index.segment import FORMAT
 
 
 class SegmentReader:

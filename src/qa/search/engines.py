@@ -11,7 +11,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .settings import ENGINES  # noqa: F401 - every engine a model folder can run on
+from qa.settings import ENGINES  # noqa: F401 - every engine a model folder can run on
 
 EXPORT_VERSION = "1"  # bump when the exported graphs change: engine folders are then exported again
 Notify = Callable[..., None]  # notify(code, **details), put in words at the edge (messages.py)

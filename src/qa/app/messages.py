@@ -1,10 +1,8 @@
 """Chinese messages for the CLI and UI edge: errors, notices and build reports."""
 from __future__ import annotations
 
-import sys
-
-from .errors import QAError
-from .indexer import BuildReport
+from qa.errors import QAError
+from qa.records import BuildReport
 
 _REASONS = {
     "unknown_encoding": "无法确定文字编码（不是 UTF-8、UTF-16、GBK/GB18030 或 Big5 的中文文本）",
@@ -55,6 +53,14 @@ _TEMPLATES = {
     "read_only": "本应用以只读方式启动（--read-only），不能添加、删除文档或重建索引。",
     "too_large": "{reason}，本次上传没有执行。",
     "nothing_uploaded": "请先选择要上传的文件。",
+    "data_missing_using_index": "提示：找不到文本目录「{data_dir}」，直接使用现有索引。",
+    "file_not_found": "找不到文件「{path}」。",
+    "no_documents": "文本目录「{data_dir}」中还没有文档。用 qa add 文件… 添加。",
+    "documents_head": "文档 {count} 篇已索引（文本目录：{data_dir}）",
+    "status_line": "## 讲稿问答\n已索引 {documents} 篇文档、{passages} 个段落 · 模型：{model}",
+    "library_intro": "支持的格式：{supported}。同样内容的文件不会重复索引；删除或被替换的文件移到 {folder}。",
+    "app_started": "讲稿问答已启动：http://{host}:{port}",
+    "confirm_remove": "确定删除「{source}」吗？文件会移到 {folder}。",
     "nothing_chosen": "请先在列表中选择要删除的文档。",
     "removed": "已删除「{source}」{title}，文件已移到 {folder}，可以从那里恢复。",
     "open_without_auth": "警告：应用在非本机地址 {host} 上启动且没有设置登录（--auth 用户:密码 或 QA_AUTH），网络上的任何人都能访问。为安全起见，网页中的添加、删除和重建已关闭；需要时请设置登录后重新启动。",
@@ -118,16 +124,44 @@ def message(code: str, **details) -> str:
         return f"{template}（{details}）"
 
 
-def engine_line(info: dict) -> str:
-    """One line on the embedding engines, as qa status prints it."""
-    if info.get("chosen") == "unavailable":
-        return f"嵌入引擎：无法确定（{info.get('error')}）"
-    if info.get("passages") is None:
+def engine_line(engine) -> str:
+    """One line on the embedding engines (a status.EngineStatus), as qa status prints it."""
+    if engine.chosen == "unavailable":
+        return f"嵌入引擎：无法确定（{message(engine.error, **engine.error_details)}）"
+    if engine.passages is None:
         return "嵌入引擎：尚未选择（首次嵌入时自动实测本机最快的引擎，只需一次）"
-    how = {"override": "由 --engine 或 QA_ENGINE 指定", "measured": f"自动选择，{info.get('measured')} 实测"}.get(
-        info.get("chosen"), "")
-    speed = f"，每秒约 {info['windows_per_s']:.0f} 个片段" if info.get("windows_per_s") else ""
-    return f"嵌入引擎：段落用 {info['passages']}（{how}{speed}）；提问用 {info.get('queries')}"
+    how = {"override": "由 --engine 或 QA_ENGINE 指定", "measured": f"自动选择，{engine.measured} 实测"}.get(
+        engine.chosen, "")
+    speed = f"，每秒约 {engine.windows_per_s:.0f} 个片段" if engine.windows_per_s else ""
+    return f"嵌入引擎：段落用 {engine.passages}（{how}{speed}）；提问用 {engine.queries}"
+
+
+def status_lines(status) -> list[str]:
+    """`qa status` in words (a status.IndexStatus)."""
+    lines = [f"索引：{status.index}（建立于 {status.built}）",
+             f"模型：{status.model}（{status.dim} 维）；文本来源：{status.data}",
+             engine_line(status.engine),
+             f"文档：{status.documents} 篇；段落：{status.passages} 个；嵌入片段：{status.windows} 个"]
+    for entry in status.files:
+        if entry.duplicate_of:
+            lines.append(f"  - {entry.name}（与「{entry.duplicate_of}」相同，未重复索引）")
+        for doc in entry.documents:
+            date = f"（{doc['date']}）" if doc.get("date") else ""
+            lines.append(f"  - {entry.name}：《{doc['title']}》{date}，{doc['passages']} 段")
+    stale = status.stale
+    if stale is None:
+        lines.append("状态：未检查（找不到文本目录）")
+    elif not stale.is_stale:
+        lines.append("状态：最新")
+    else:
+        parts = [f"{label}：{'、'.join(names)}" for label, names in
+                 (("新增", stale.added), ("修改", stale.changed), ("删除", stale.removed)) if names]
+        if stale.model_changed:
+            parts.append(f"模型不同：{stale.model_changed[0]} → {stale.model_changed[1]}")
+        if stale.shape_changed:
+            parts.append("切分规则已更新")
+        lines.append("状态：需要更新（" + "；".join(parts) + "）。运行 qa build 更新。")
+    return lines
 
 
 def error_message(exc: QAError) -> str:
@@ -196,57 +230,3 @@ def document_line(row) -> str:
     if row.status == "rejected":
         return message("skipped_file", path=row.source, kept="", **row.details)
     return f"{row.source}：{status}"
-
-
-def print_outline(item: dict) -> None:
-    """`qa parse` in words: head, then the section tree with paragraph counts, then what was dropped."""
-    print(f"标题：{item['title']}")
-    for label, key in (("日期", "date"), ("讲话人", "speaker"), ("场合", "occasion")):
-        print(f"{label}：{item.get(key) or '（未找到）'}")
-    encoding = f"，编码 {item['encoding']}" if item.get("encoding") else ""
-    print(f"格式：{item.get('format')}{encoding}；段落 {item['paragraphs']} 个（开头 {item['preamble']} 个不属于任何章节，"
-          f"要点 {item['points']} 个）")
-
-    def walk(nodes, depth):
-        for node in nodes:
-            print(f"{'  ' * depth}- {node['heading']}（{node['paragraphs']} 段）")
-            walk(node["children"], depth + 1)
-
-    print("章节：" if item["sections"] else "章节：（没有找到标题）")
-    walk(item["sections"], 1)
-    if item["dropped"]:
-        print(f"删掉的杂质（{len(item['dropped'])} 行）：")
-        for line in item["dropped"]:
-            print(f"  × {line[:80]}{'…' if len(line) > 80 else ''}")
-
-
-def print_report(summary: dict, show: int = 20) -> None:
-    """`qa eval` in words: the figures, then the questions whose answer was not in the top k."""
-    print(f"问题 {summary['questions']} 个 · 模式 {summary['mode']} · k={summary['k']} · 模型 {summary['model']}")
-    metrics = [f"{name} {value:.4f}" for name, value in summary["recall"].items()] + [f"MRR@10 {summary['mrr@10']:.4f}"]
-    if summary["quote@1"] is not None:
-        metrics.append(f"quote@1 {summary['quote@1']:.4f}")
-    print("  ".join(metrics))
-    if summary["failures"]:
-        print(f"前 {summary['k']} 名中没有答案的问题（{len(summary['failures'])} 个）：")
-        for failure in summary["failures"][:show]:
-            print(f"  - {failure['question']}  （金标：{'、'.join(failure['gold'])}；第一名：{failure['top']}）")
-
-
-def progress_bar(desc: str = "嵌入段落", unit: str = "段"):
-    """A tqdm bar on stderr, created on the first report so no-op syncs print nothing."""
-    state = {}
-
-    def report(done: int, total: int) -> None:
-        if total == 0:
-            return
-        if "bar" not in state:
-            from tqdm import tqdm
-
-            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
-        bar = state["bar"]
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return report

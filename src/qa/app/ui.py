@@ -8,16 +8,15 @@ import sys
 import threading
 from pathlib import Path
 
-from .answer import Assistant
-from .embed import release
-from .errors import QAError
-from .indexer import Progress, sync
-from .library import REMOVED_FOLDER, DocumentRow, add_files, list_documents, remove_document
-from .messages import SUPPORTED, add_summary, build_summary, error_message, message, progress_bar
-from .read import inside
-from .records import Filters
-from .cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_documents, render_quotes  # noqa: F401
-from .settings import Settings
+from qa.answer import Assistant
+from qa.errors import QAError
+from qa.library import REMOVED_FOLDER, DocumentRow, Progress, add_files, list_documents, rebuild, remove_document
+from qa.app.messages import SUPPORTED, add_summary, build_summary, error_message, message
+from qa.app.output import progress_bar
+from qa.ingest.read import inside
+from qa.records import Filters
+from qa.app.cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_documents, render_quotes  # noqa: F401
+from qa.settings import Settings
 
 TITLE = "讲稿问答"
 EXAMPLES = ["党的力量来自哪里？", "如何培养和关爱机关党务干部？", "党组织标准化规范化建设有哪些要求？"]
@@ -29,8 +28,8 @@ DOCUMENT_HEADERS = ["文件", "标题", "日期", "讲话人", "段落", "状态
 
 def confirm_remove_js(folder: str) -> str:
     """Deleting asks first; a cancelled dialog sends no document, and nothing happens."""
-    return (f"(source) => (source && confirm('确定删除「' + source + '」吗？文件会移到 ' + {json.dumps(folder)} + '。'))"
-            " ? source : null")
+    head, tail = message("confirm_remove", source="\x00", folder=folder).split("\x00")
+    return f"(source) => (source && confirm({json.dumps(head)} + source + {json.dumps(tail)})) ? source : null"
 
 
 def _filters(doc: str | None, year: str | None) -> Filters:
@@ -91,8 +90,7 @@ class Library:
             with self._lock:
                 report = add_files(self.assistant.settings, [Path(p) for p in paths], self.assistant.embedder,
                                    progress, notify)
-                release(self.assistant.embedder)
-                self.assistant.reload()
+                self.assistant.after_write()
         finally:
             self._forget_uploads(paths)
         return add_summary(report)
@@ -113,24 +111,22 @@ class Library:
             return [message("nothing_chosen")]
         with self._lock:
             row, report = remove_document(self.assistant.settings, source, self.assistant.embedder, progress, notify)
-            release(self.assistant.embedder)
-            self.assistant.reload()
+            self.assistant.after_write()
         return [message("removed", source=row.source, title="", folder=str(self.removed_folder)), *build_summary(report)]
 
     def rebuild(self, progress: Progress | None = None, notify=None) -> list[str]:
         with self._lock:
-            report = sync(self.assistant.settings, self.assistant.embedder, force=True, progress=progress,
-                          notify=notify)
-            release(self.assistant.embedder)
-            self.assistant.reload()
+            report = rebuild(self.assistant.settings, self.assistant.embedder, force=True, progress=progress,
+                             notify=notify)
+            self.assistant.after_write()
         return build_summary(report)
 
 
 def _status_line(assistant: Assistant) -> str:
     assistant.refresh()  # a build made elsewhere (qa add in a terminal) shows at the next page load
     counts = assistant.index.manifest.counts
-    return (f"## {TITLE}\n已索引 {counts.get('documents', 0)} 篇文档、{counts.get('passages', 0)} 个段落"
-            f" · 模型：{escape(assistant.embedder.name)}")
+    return message("status_line", documents=counts.get("documents", 0), passages=counts.get("passages", 0),
+                   model=escape(assistant.embedder.name))
 
 
 def _filter_row(gr, titles: list[str], prefix: str):
@@ -181,7 +177,7 @@ def _library_tab(gr, library: Library, writable: bool):
     change or a page load, the function computing them, and the action components (None when read-only)."""
     removed = escape(str(library.removed_folder))
     if writable:
-        gr.Markdown(f"支持的格式：{escape(SUPPORTED)}。同样内容的文件不会重复索引；删除或被替换的文件移到 {removed}。")
+        gr.Markdown(message("library_intro", supported=escape(SUPPORTED), folder=removed))
     else:
         gr.Markdown(escape(message("read_only_banner")), elem_id="qa-read-only")
     result = gr.Markdown(elem_id="qa-library-result")
@@ -304,7 +300,8 @@ def serve(settings: Settings) -> None:
     summary = prepared + (build_summary(report) if report else [])
     for line in summary:
         print(line, file=sys.stderr)
-    notices = [line for line in summary if not line.startswith("索引已是最新")]
+    # the first line of a sync that built nothing only says the index is up to date: not worth a notice
+    notices = prepared + (build_summary(report)[0 if report.built else 1:] if report else [])
     import tempfile
 
     uploads = Path(os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(tempfile.gettempdir()) / "speech-qa-uploads")))
@@ -312,7 +309,7 @@ def serve(settings: Settings) -> None:
     import gradio as gr
 
     auth = tuple(settings.serve.auth.split(":", 1)) if settings.serve.auth else None
-    print(f"讲稿问答已启动：http://{settings.serve.host}:{settings.serve.port}", file=sys.stderr, flush=True)
+    print(message("app_started", host=settings.serve.host, port=settings.serve.port), file=sys.stderr, flush=True)
     app.queue(default_concurrency_limit=2).launch(
         server_name=settings.serve.host,
         server_port=settings.serve.port,

@@ -1,0 +1,118 @@
+"""Printing for the terminal: answers, quotes, outlines, evaluation reports, the progress bar; nothing raw."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from qa.app.messages import message
+from qa.records import Answer
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Text for a terminal: control characters (escape codes among them) shown as \\xNN, never sent raw."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def print_answer(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False))
+        return
+    print(f"问：{safe(answer.question)}")
+    if answer.notice:
+        print(message(answer.notice))
+        return
+    if not answer.hits:
+        print(message("no_hits"))
+        return
+    bold = sys.stdout.isatty()
+    for hit in answer.hits:
+        p, q = hit.passage, hit.quote
+        print(f"\n[{hit.rank}] {safe(hit.citation.render())}  （得分 {hit.score:.4f}）")
+        print(f"    引用：{safe(hit.quote_line)}")
+        quote = safe(q.text)
+        marked = safe(p.text[: q.start]) + (f"\033[1;33m{quote}\033[0m" if bold else quote) + safe(p.text[q.end :])
+        print(f"    段落：{marked}")
+        for other in hit.also_in:
+            print(f"    另见：{safe(other.render())}")
+
+
+def answer_json(answer: Answer) -> dict:
+    out = {"question": answer.question, "hits": [h.to_json() for h in answer.hits]}
+    if answer.notice:
+        out["notice"] = {"code": answer.notice, "message": message(answer.notice)}
+    return out
+
+
+def print_quotes(answer: Answer) -> None:
+    """`qa quotes` in words: each sentence with its citation line and the copies found elsewhere."""
+    print(f"主题：{safe(answer.question)}")
+    if answer.notice or not answer.hits:
+        print(message(answer.notice or "no_quotes"))
+        return
+    for hit in answer.hits:
+        print(f"\n[{hit.rank}] {safe(hit.quote_line)}")
+        print(f"    出处：{safe(hit.citation.render())}")
+        for other in hit.also_in:
+            print(f"    另见：{safe(other.render())}")
+
+
+def print_lines(lines, file=None) -> None:
+    for line in lines:
+        print(safe(line), file=file or sys.stdout)
+
+
+def print_outline(item: dict) -> None:
+    """`qa parse` in words: head, then the section tree with paragraph counts, then what was dropped."""
+    print(f"标题：{item['title']}")
+    for label, key in (("日期", "date"), ("讲话人", "speaker"), ("场合", "occasion")):
+        print(f"{label}：{item.get(key) or '（未找到）'}")
+    encoding = f"，编码 {item['encoding']}" if item.get("encoding") else ""
+    print(f"格式：{item.get('format')}{encoding}；段落 {item['paragraphs']} 个（开头 {item['preamble']} 个不属于任何章节，"
+          f"要点 {item['points']} 个）")
+
+    def walk(nodes, depth):
+        for node in nodes:
+            print(f"{'  ' * depth}- {node['heading']}（{node['paragraphs']} 段）")
+            walk(node["children"], depth + 1)
+
+    print("章节：" if item["sections"] else "章节：（没有找到标题）")
+    walk(item["sections"], 1)
+    if item["dropped"]:
+        print(f"删掉的杂质（{len(item['dropped'])} 行）：")
+        for line in item["dropped"]:
+            print(f"  × {line[:80]}{'…' if len(line) > 80 else ''}")
+
+
+def print_report(summary: dict, show: int = 20) -> None:
+    """`qa eval` in words: the figures, then the questions whose answer was not in the top k."""
+    print(f"问题 {summary['questions']} 个 · 模式 {summary['mode']} · k={summary['k']} · 模型 {summary['model']}")
+    metrics = [f"{name} {value:.4f}" for name, value in summary["recall"].items()] + [f"MRR@10 {summary['mrr@10']:.4f}"]
+    if summary["quote@1"] is not None:
+        metrics.append(f"quote@1 {summary['quote@1']:.4f}")
+    print("  ".join(metrics))
+    if summary["failures"]:
+        print(f"前 {summary['k']} 名中没有答案的问题（{len(summary['failures'])} 个）：")
+        for failure in summary["failures"][:show]:
+            print(f"  - {failure['question']}  （金标：{'、'.join(failure['gold'])}；第一名：{failure['top']}）")
+
+
+def progress_bar(desc: str = "嵌入段落", unit: str = "段"):
+    """A tqdm bar on stderr, created on the first report so no-op syncs print nothing."""
+    state = {}
+
+    def report(done: int, total: int) -> None:
+        if total == 0:
+            return
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, disable=None)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report

@@ -1,0 +1,1 @@
+"""Finding: words and vectors of texts (keyword tokens, embedding models), and ranking by them."""

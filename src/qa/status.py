@@ -1,0 +1,103 @@
+"""What the index and the embedding engine are now: the service behind `qa status` (and the app's status line)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from qa.errors import IndexMissing, QAError
+from qa.index.indexer import resolve, staleness
+from qa.index.manifest import Manifest
+from qa.index.store import current_build
+from qa.records import Staleness
+from qa.settings import Settings
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of the index: the documents indexed from it, or the file whose copy it is."""
+
+    name: str
+    documents: tuple[dict, ...] = ()  # {doc_id, title, date, passages}
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """The passage engine: chosen how, measured how fast; and the question engine."""
+
+    passages: str | None
+    chosen: str  # override, measured, not_yet or unavailable
+    queries: str | None = None
+    windows_per_s: float | None = None
+    measured: str | None = None
+    trials: tuple[dict, ...] = ()
+    error: str | None = None  # QAError code when unavailable
+    error_details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    index: str
+    data: str
+    model: str
+    dim: int
+    engine: EngineStatus
+    segments: int
+    documents: int
+    passages: int
+    windows: int
+    built: str
+    stale: Staleness | None  # None: the data folder was not found, so nothing was compared
+    rejected: tuple[str, ...] = ()
+    files: tuple[FileEntry, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        """The JSON of `qa status --json` (field names kept from the first version)."""
+        out = {k: v for k, v in asdict(self).items() if k not in ("stale", "files")}
+        out["engine"] = {**asdict(self.engine), "trials": list(self.engine.trials)}
+        out["stale"] = None if self.stale is None else self.stale.is_stale
+        for key in ("added", "changed", "removed"):
+            out[key] = list(getattr(self.stale, key)) if self.stale else []
+        out["rejected"] = list(self.rejected)
+        return out
+
+
+def index_status(settings: Settings) -> IndexStatus:
+    """The serving build, what it holds, whether data/ changed since, and the engine; IndexMissing if none."""
+    settings = resolve(settings)
+    folder = current_build(settings.index_dir)
+    if folder is None:
+        raise IndexMissing(index_dir=str(settings.index_dir))
+    manifest = Manifest.read(folder / "manifest.json")
+    stale = staleness(settings, settings.embed.model) if settings.data_dir.exists() else None
+    files = tuple(FileEntry(name, tuple(entry.get("documents", [])), entry.get("duplicate_of"))
+                  for name, entry in sorted(manifest.documents.items()))
+    counts = manifest.counts
+    return IndexStatus(
+        index=str(folder), data=str(settings.data_dir), model=manifest.embedder, dim=manifest.dim,
+        engine=engine_status(settings), segments=len(manifest.segments), documents=counts.get("documents", 0),
+        passages=counts.get("passages", 0), windows=counts.get("windows", 0), built=manifest.created, stale=stale,
+        rejected=tuple(sorted(manifest.rejected)), files=files,
+    )
+
+
+def engine_status(settings: Settings) -> EngineStatus:
+    """The engines this settings' model embeds with. Loads nothing, probes nothing."""
+    from qa.search.embed import embedder_for
+    from qa.search.probe import remembered
+
+    try:
+        embedder = embedder_for(settings)
+    except QAError as exc:
+        return EngineStatus(passages=None, chosen="unavailable", error=exc.code, error_details=exc.details)
+    engine = embedder.engine_name()
+    root = getattr(embedder, "engine_root", None)
+    choice = remembered(root) if root is not None else None
+    trial = choice.trial(engine) if choice and engine else None
+    return EngineStatus(
+        passages=engine,
+        chosen="override" if settings.embed.engine != "auto" else ("measured" if choice else "not_yet"),
+        queries=getattr(embedder, "query_engine", engine),
+        windows_per_s=trial.windows_per_s if trial else None,
+        measured=choice.measured if choice else None,
+        trials=tuple(t.__dict__ for t in choice.trials) if choice else (),
+    )
