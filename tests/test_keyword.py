@@ -1,6 +1,8 @@
 """Keyword side: words (rjieba where it agrees with jieba), bigrams, Traditional/Simplified folding, BM25 segments."""
 from __future__ import annotations
 
+import math
+
 import glob
 import re
 
@@ -83,7 +85,11 @@ def test_traditional_question_finds_simplified_passage():
     index = _index(REPORTS)
     assert index.search(keyword_tokens("經濟總量增長了嗎"), 2)[0][0] == 0
     assert index.search([], 2) == [] and index.search(["不存在"], 2) == []
-    assert index.idf("经济") > 0 and index.idf("不存在") == 0
+    # BM25's idf, ln(1 + (N - df + 0.5) / (df + 0.5)), over the 5 passages: rarer words weigh more
+    assert index.idf("经济") == pytest.approx(math.log(1 + 4.5 / 1.5))
+    assert index.idf("粮食") == pytest.approx(math.log(1 + 3.5 / 2.5))
+    assert index.idf("粮食") < index.idf("经济")
+    assert index.idf("不存在") == 0
 
 
 def test_scores_equal_bm25s():

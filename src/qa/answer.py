@@ -110,7 +110,8 @@ class Assistant:
         idf = {t: index.keyword.idf(t) for t in set(terms)}
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
-        candidates = retriever.search(question, min(3 * k, max(k, self.settings.retrieve.candidates)), rows, mode)
+        fetch = min(self.settings.retrieve.fetch_factor * k, max(k, self.settings.retrieve.candidates))
+        candidates = retriever.search(question, fetch, rows, mode)
         passages = index.passages([c.row for c in candidates])
         hits = []
         for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):
@@ -129,11 +130,11 @@ class Assistant:
             )
         return Answer(question=question, hits=tuple(hits))
 
-    def find_quotes(self, theme: str, k: int = 10, filters: Filters | None = None) -> Answer:
+    def find_quotes(self, theme: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Quotable sentences on a theme across the documents: best first, copies merged."""
         theme = clean_question(theme)
         with self.serving() as (index, retriever):
-            return self._find_quotes(index, retriever, theme, k, filters)
+            return self._find_quotes(index, retriever, theme, k or self.settings.retrieve.quotes_k, filters)
 
     def _find_quotes(self, index: IndexReader, retriever: Retriever, theme: str, k: int,
                      filters: Filters | None) -> Answer:
@@ -145,7 +146,8 @@ class Assistant:
         terms = tokenize(theme)
         idf = {t: index.keyword.idf(t) for t in set(terms)}
         found = []  # (score, passage order, sentence, passage)
-        candidates = retriever.search(theme, max(3 * k, 20), rows)
+        retrieve = self.settings.retrieve
+        candidates = retriever.search(theme, max(retrieve.fetch_factor * k, retrieve.quote_passages), rows)
         for order, passage in enumerate(index.passages([c.row for c in candidates])):
             for i, score in enumerate(sentence_scores(passage, theme, terms, idf)):
                 if score > 0:

@@ -45,9 +45,12 @@ class EmbedSettings:
 class RetrieveSettings:
     """Hybrid retrieval: dense and BM25 candidates fused by reciprocal rank."""
 
-    k: int = 5
+    k: int = 5  # passages an answer shows
+    quotes_k: int = 10  # sentences 找引文 shows
     mode: str = "hybrid"  # or "dense" / "keyword": one side only, for evaluation
     candidates: int = 50
+    fetch_factor: int = 3  # passages fetched per passage shown: copies of one passage are merged afterwards
+    quote_passages: int = 20  # 找引文 reads the sentences of at least this many passages
     rrf_k: int = 60
     dense_weight: float = 0.8  # tuned on CMRC2018 dev (docs/EVALUATION.md)
     keyword_weight: float = 1.0
@@ -60,6 +63,9 @@ class ServeSettings:
     port: int = 7860
     auth: str | None = None  # "user:pass": the browser asks for it (Gradio's login page)
     read_only: bool = False  # no add/remove/rebuild in the app, not even over HTTP
+    concurrency: int = 2  # questions answered at once (2 cores: more only queue inside the engines)
+    max_k: int = 10  # the largest 返回段落数 the page offers
+    max_quotes: int = 30  # the largest 返回句数 the page offers
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class LimitSettings:
 
 
 MODES = ("hybrid", "dense", "keyword")
+EVAL_K = 10  # qa eval looks at the top 10 (R@1/3/5/10, MRR@10)
 DEFAULT_DATA_DIR = Path("data")
 
 

@@ -89,7 +89,7 @@ def engine_status(settings: Settings) -> EngineStatus:
         embedder = embedder_for(settings)
     except QAError as exc:
         return EngineStatus(passages=None, chosen="unavailable", error=exc.code, error_details=exc.details)
-    engine = embedder.engine_name()
+    engine = embedder.engine_name() if hasattr(embedder, "engine_name") else None
     root = getattr(embedder, "engine_root", None)
     choice = remembered(root) if root is not None else None
     trial = choice.trial(engine) if choice and engine else None

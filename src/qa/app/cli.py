@@ -12,7 +12,7 @@ from qa.app.messages import add_summary, build_summary, document_line, error_mes
 from qa.app.output import (answer_json, print_answer, print_lines, print_outline, print_quotes, print_report,
                            progress_bar, safe)
 from qa.records import Filters
-from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, Settings, from_environment
+from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings, from_environment
 
 
 def _settings(args) -> Settings:
@@ -89,7 +89,7 @@ def cmd_ask(args) -> int:
 def cmd_quotes(args) -> int:
     settings = _settings(args)
     assistant = _open_assistant(settings, update=not args.no_update)
-    answer = assistant.find_quotes(args.theme, args.k or 10, _filters(args))
+    answer = assistant.find_quotes(args.theme, args.k or settings.retrieve.quotes_k, _filters(args))
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
         return 0
@@ -196,11 +196,18 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="讲稿问答：在讲话稿和公文中查找可引用的原文。")
+    # no abbreviations anywhere: `qa ask --mode dense` must not be taken for --model dense
+    parser = argparse.ArgumentParser(prog="qa", description="讲稿问答：在讲话稿和公文中查找可引用的原文。", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
+    defaults = Settings()
 
-    def common(p, data=True, model=True):
-        p.add_argument("--index", metavar="DIR", help="索引目录（默认 index/）")
+    def command(name, help_text, func, *, json_output=False, data=True, model=True, index=True):
+        p = sub.add_parser(name, help=help_text, allow_abbrev=False)
+        p.set_defaults(func=func)
+        if json_output:
+            p.add_argument("--json", action="store_true", help="输出 JSON")
+        if index:
+            p.add_argument("--index", metavar="DIR", help=f"索引目录（默认 {defaults.index_dir}/）")
         if data:
             p.add_argument("--data", metavar="DIR", help="讲稿目录（默认 data/）")
         if model:
@@ -208,71 +215,48 @@ def build_parser() -> argparse.ArgumentParser:
                            help=f"嵌入模型：内置 {DEFAULT_MODEL}（默认），或 sentence-transformers 模型名/本地文件夹")
             p.add_argument("--engine", metavar="NAME",
                            help=f"嵌入引擎：{'、'.join(ENGINE_CHOICES)}（默认 auto：自动选本机最快的，首次使用时实测一次）")
+        return p
 
-    p = sub.add_parser("build", help="从讲稿目录建立或更新索引")
-    common(p)
+    p = command("build", "从讲稿目录建立或更新索引", cmd_build)
     p.add_argument("--jsonl", metavar="FILE", help="索引预先切分好的段落：每行 {id, title, text}（代替 --data）")
     p.add_argument("--force", action="store_true", help="即使没有变化也重建")
-    p.set_defaults(func=cmd_build)
 
-    def querying(name, help_text, subject, subject_help, k_help, func):
-        p = sub.add_parser(name, help=help_text)
+    for name, help_text, subject, subject_help, k_help, func in (
+        ("ask", "提问，返回相关段落、可引用的句子和出处", "question", "问题；用 - 从标准输入逐行读取问题（每行输出一个 JSON）",
+         f"返回段落数（默认 {defaults.retrieve.k}）", cmd_ask),
+        ("quotes", "按主题找可引用的句子（跨文档，已去重）", "theme", "主题，例如：标准化建设",
+         f"返回句数（默认 {defaults.retrieve.quotes_k}）", cmd_quotes),
+    ):
+        p = command(name, help_text, func, json_output=True)
         p.add_argument(subject, help=subject_help)
         p.add_argument("-k", type=int, help=k_help)
-        p.add_argument("--json", action="store_true", help="输出 JSON")
         p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
         p.add_argument("--doc", metavar="TEXT", help="只在标题、文件名或 id 含有该文字的文档中查找")
         p.add_argument("--year", metavar="YYYY[-YYYY]", help="只在该年份（或年份范围）的文档中查找")
-        common(p)
-        p.set_defaults(func=func)
 
-    querying("ask", "提问，返回相关段落、可引用的句子和出处", "question",
-             "问题；用 - 从标准输入逐行读取问题（每行输出一个 JSON）", "返回段落数（默认 5）", cmd_ask)
-    querying("quotes", "按主题找可引用的句子（跨文档，已去重）", "theme", "主题，例如：标准化建设",
-             "返回句数（默认 10）", cmd_quotes)
-
-    p = sub.add_parser("add", help="添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引")
+    p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")
-    common(p)
-    p.set_defaults(func=cmd_add)
-
-    p = sub.add_parser("remove", help="移除一篇文档（文件移到 data/.removed/），并更新索引")
+    p = command("remove", "移除一篇文档（文件移到 data/.removed/），并更新索引", cmd_remove)
     p.add_argument("doc", help="文件名、文档 id，或标题中的一段文字")
-    common(p)
-    p.set_defaults(func=cmd_remove)
-
-    p = sub.add_parser("list", help="列出文档：日期、段落数、状态")
-    p.add_argument("--json", action="store_true", help="输出 JSON")
-    common(p, model=False)
-    p.set_defaults(func=cmd_list)
-
-    p = sub.add_parser("parse", help="查看一个文件会被怎样理解：标题、日期、讲话人、场合、章节树、删掉的杂质")
+    command("list", "列出文档：日期、段落数、状态", cmd_list, json_output=True, model=False)
+    p = command("parse", "查看一个文件会被怎样理解：标题、日期、讲话人、场合、章节树、删掉的杂质", cmd_parse,
+                json_output=True, data=False, model=False, index=False)
     p.add_argument("file", help="讲稿文件")
-    p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.set_defaults(func=cmd_parse)
-
-    p = sub.add_parser("status", help="索引状态：文档、段落、模型、嵌入引擎、是否需要更新")
-    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p = command("status", "索引状态：文档、段落、模型、嵌入引擎、是否需要更新", cmd_status, json_output=True, model=False)
     p.add_argument("--engine", metavar="NAME", help="显示指定引擎的状态（默认：QA_ENGINE 或 auto）")
-    common(p, model=False)
-    p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("eval", help="在问题集上评测检索：R@1/3/5/10、MRR@10、quote@1")
+    p = command("eval", "在问题集上评测检索：R@1/3/5/10、MRR@10、quote@1", cmd_eval, json_output=True, data=False,
+                model=False)
     p.add_argument("questions", help="问题文件（JSONL）：question 加 gold 短语列表或 gold_passage_ids")
-    p.add_argument("-k", type=int, default=10, help="看前几名（默认 10）")
+    p.add_argument("-k", type=int, default=EVAL_K, help=f"看前几名（默认 {EVAL_K}）")
     p.add_argument("--mode", help="hybrid（默认）、dense、keyword，或 all（三种各评一次，问题只嵌入一次）")
-    p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--show", type=int, default=20, help="列出几个失败的问题（默认 20）")
-    common(p, data=False, model=False)
-    p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", help="启动浏览器界面")
-    p.add_argument("--host", help="监听地址（默认 127.0.0.1）")
-    p.add_argument("--port", type=int, help="端口（默认 7860）")
+    p = command("serve", "启动浏览器界面", cmd_serve)
+    p.add_argument("--host", help=f"监听地址（默认 {defaults.serve.host}）")
+    p.add_argument("--port", type=int, help=f"端口（默认 {defaults.serve.port}）")
     p.add_argument("--auth", metavar="USER:PASS", help="网页登录的用户名和密码（也可用环境变量 QA_AUTH）")
     p.add_argument("--read-only", action="store_true", help="只读：网页中不能添加、删除文档或重建索引")
-    common(p)
-    p.set_defaults(func=cmd_serve)
     return parser
 
 

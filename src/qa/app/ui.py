@@ -144,7 +144,7 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str]):
         send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
     with gr.Accordion("筛选与设置", open=False):
         doc, year = _filter_row(gr, titles, "qa-ask")
-        k = gr.Slider(1, 10, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
+        k = gr.Slider(1, assistant.settings.serve.max_k, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
     gr.Examples(EXAMPLES, inputs=box, label="示例问题")
 
     def handle(question, history, k_value, doc_value, year_value):
@@ -161,7 +161,8 @@ def _quotes_tab(gr, assistant: Assistant, titles: list[str]):
         search = gr.Button("找引文", variant="primary", scale=1, elem_id="qa-find")
     with gr.Accordion("筛选与设置", open=False):
         doc, year = _filter_row(gr, titles, "qa-quote")
-        how_many = gr.Slider(1, 30, value=10, step=1, label="返回句数")
+        how_many = gr.Slider(1, assistant.settings.serve.max_quotes, value=assistant.settings.retrieve.quotes_k, step=1,
+                             label="返回句数")
     quotes = gr.HTML(elem_id="qa-quotes")
 
     def handle(theme_value, n, doc_value, year_value):
@@ -310,7 +311,7 @@ def serve(settings: Settings) -> None:
 
     auth = tuple(settings.serve.auth.split(":", 1)) if settings.serve.auth else None
     print(message("app_started", host=settings.serve.host, port=settings.serve.port), file=sys.stderr, flush=True)
-    app.queue(default_concurrency_limit=2).launch(
+    app.queue(default_concurrency_limit=settings.serve.concurrency).launch(
         server_name=settings.serve.host,
         server_port=settings.serve.port,
         auth=auth,

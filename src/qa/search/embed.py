@@ -284,6 +284,16 @@ def prepare(embedder) -> None:
     getattr(embedder, "prepare", lambda: None)()
 
 
+# Embedders by name beside the real models, e.g. a test's fake with exact scores (as simonw/llm registers
+# embed-demo): `register_embedder("fake-bigram", FakeEmbedder)` makes `--model fake-bigram` use it.
+_REGISTERED: dict[str, Callable[[], Embedder]] = {}
+
+
+def register_embedder(name: str, factory: Callable[[], Embedder]) -> None:
+    """Make `name` load `factory()` wherever a model name is accepted."""
+    _REGISTERED[name] = factory
+
+
 def embedder_for(settings, notify: Notify | None = None) -> Embedder:
     """The embedder the settings ask for (model, engine, cache folder)."""
     return load_embedder(settings.embed.model, settings.embed.engine, settings.embed.cache_dir, notify)
@@ -294,6 +304,8 @@ def load_embedder(name: str | None = None, engine: str = "auto", cache_dir: Path
     """The bundled model for None or its aliases, else a sentence-transformers model; nothing loads until used."""
     if engine not in ENGINE_CHOICES:
         raise InvalidSetting(name="engine", value=engine, valid="、".join(ENGINE_CHOICES))
+    if name in _REGISTERED:
+        return _REGISTERED[name]()
     if is_bundled(name):
         return BundledEmbedder(engine, cache_dir, notify)
     return SentenceTransformerEmbedder(name, engine, cache_dir, notify)
