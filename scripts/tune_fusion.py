@@ -21,12 +21,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from qa.index.cache import EmbeddingCache  # noqa: E402
+from qa.index.indexer import text_hash  # noqa: E402
 from qa.ingest.chunk import make_windows, split_sentences  # noqa: E402
+from qa.search.bm25 import BM25, Postings  # noqa: E402
 from qa.search.embed import load_embedder  # noqa: E402
 from qa.search.fusion import reciprocal_rank_fusion  # noqa: E402
-from qa.index.indexer import text_hash  # noqa: E402
-from qa.search.bm25 import BM25, Postings  # noqa: E402
-from qa.index.cache import EmbeddingCache  # noqa: E402
 from qa.search.tokens import keyword_tokens, simplified  # noqa: E402
 
 WEIGHTS = [(1, 0), (0, 1), (1, 1), (0.8, 1), (0.6, 1), (1, 0.8)]

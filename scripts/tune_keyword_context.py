@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from qa.answer import Assistant  # noqa: E402
-from qa.search.embed import load_embedder  # noqa: E402
 from qa.evaluate import evaluate, load_questions  # noqa: E402
+from qa.search.embed import load_embedder  # noqa: E402
 from qa.settings import ChunkSettings, RetrieveSettings, Settings  # noqa: E402
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src'))
 from qa.ingest.chunk import split_sentences
 import numpy as np
+from qa.evaluate import normalise
 from qa.search.bm25 import BM25, Postings
 from qa.search.tokens import tokenize
-from qa.evaluate import normalise
 base=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'cmrc2018') + '/'
 split=sys.argv[1] if len(sys.argv)>1 else 'dev'
 P={}

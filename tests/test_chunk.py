@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.ingest.chunk import make_passages, make_windows, passage_id, split_sentences
+from qa.ingest.structure import parse_document
 from qa.records import Span
 from qa.settings import ChunkSettings
-from qa.ingest.structure import parse_document
 
 
 def texts(text):

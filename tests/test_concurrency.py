@@ -14,15 +14,15 @@ import pytest
 from conftest import TINY, write_corpus
 from fakes import FakeEmbedder
 
-from qa.index import store
 from qa.answer import Assistant
-from qa.errors import IndexBusy
-from qa.index.indexer import sync
-from qa.library import list_documents
 from qa.app.messages import error_message, message
-from qa.settings import Settings
+from qa.errors import IndexBusy
+from qa.index import store
+from qa.index.indexer import sync
 from qa.index.reader import IndexReader
 from qa.index.store import current_build
+from qa.library import list_documents
+from qa.settings import Settings
 
 WRITER = Path(__file__).parent / "writer.py"
 

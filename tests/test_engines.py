@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from conftest import SEED, SHARED
 
+from qa.app.messages import error_message
+from qa.errors import EngineUnavailable, InvalidSetting, ModelUnavailable
 from qa.search import bundled, engines, probe
 from qa.search.charsmap import lookup, precompiled_charsmap
 from qa.search.embed import BundledEmbedder, load_embedder
-from qa.errors import EngineUnavailable, InvalidSetting, ModelUnavailable
-from qa.app.messages import error_message
 from qa.settings import from_environment
 
 

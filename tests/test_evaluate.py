@@ -9,8 +9,8 @@ from qa.answer import Assistant
 from qa.errors import BadQuestionFile
 from qa.evaluate import evaluate, load_questions, normalise
 from qa.index.indexer import sync
-from qa.settings import Settings
 from qa.index.reader import IndexReader
+from qa.settings import Settings
 
 PASSAGES = [
     {"id": "A_0", "title": "长江", "text": "长江是中国第一长河。全长约六千三百公里。"},

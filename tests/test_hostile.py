@@ -14,18 +14,18 @@ from render import as_docx
 
 from qa.answer import Assistant
 from qa.app.cards import render_answer, render_documents, render_quotes
-from qa.ingest.chunk import MAX_SENTENCE_CHARS, make_passages, split_sentences
+from qa.app.messages import add_summary, error_message, message
 from qa.app.output import safe as _safe
 from qa.errors import InvalidSetting, TooLarge, UnreadableFile
-from qa.ingest.extract import extract_document
 from qa.index.indexer import sync
-from qa.library import add_files, fit_name, keep_removed, list_documents, remove_document, _check_name
-from qa.app.messages import add_summary, error_message, message
+from qa.index.reader import IndexReader
+from qa.ingest.chunk import MAX_SENTENCE_CHARS, make_passages, split_sentences
+from qa.ingest.extract import extract_document
 from qa.ingest.normalize import normalize_text
 from qa.ingest.read import scan
-from qa.settings import Settings, from_environment
-from qa.index.reader import IndexReader
 from qa.ingest.structure import is_breadcrumb, parse_document, parse_source
+from qa.library import add_files, fit_name, keep_removed, list_documents, remove_document, _check_name
+from qa.settings import Settings, from_environment
 
 SPEECH = "丙讲话\n\n一、要求\n\n要抓落实，要守纪律。\n"
 
@@ -434,7 +434,7 @@ def test_read_only_app_has_no_write_endpoints(tiny, fake):
 
 
 def test_uploads_are_deleted_after_adding_or_refusing(tiny, fake, tmp_path):
-    from qa.app.ui import Library
+    from qa.app.library_tab import Library
 
     uploads = tmp_path / "uploads"
     good = write_corpus(uploads / "a1", {"好.txt": SPEECH}) / "好.txt"
@@ -450,7 +450,7 @@ def test_uploads_are_deleted_after_adding_or_refusing(tiny, fake, tmp_path):
 
 
 def test_library_messages_for_empty_choices_are_chinese(tiny, fake):
-    from qa.app.ui import Library
+    from qa.app.library_tab import Library
 
     assistant, _ = Assistant.open(tiny, fake)
     library = Library(assistant)

@@ -7,11 +7,11 @@ import pytest
 from conftest import write_corpus
 from fakes import FakeEmbedder
 
-from qa.index import indexer, store
 from qa.answer import Assistant
-from qa.settings import Settings
+from qa.index import indexer, store
 from qa.index.reader import IndexReader
 from qa.index.store import current_build
+from qa.settings import Settings
 
 DOCS = {
     "甲.txt": "甲讲话\n\n一、加强学习\n\n学习是进步的阶梯，读原著要精读。\n\n二、改进作风\n\n作风建设永远在路上。",

@@ -8,14 +8,14 @@ import pytest
 from conftest import TINY, write_corpus
 from fakes import FakeEmbedder
 
-from qa.index import segment, store
 from qa.answer import Assistant
-from qa.ingest.chunk import make_passages
 from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
+from qa.index import segment, store
 from qa.index.indexer import staleness, sync
 from qa.index.manifest import SCHEMA_VERSION
 from qa.index.reader import IndexReader
 from qa.index.store import current_build
+from qa.ingest.chunk import make_passages
 from qa.ingest.structure import parse_document
 
 

@@ -7,9 +7,9 @@ from render import as_docx
 
 from qa.answer import Assistant
 from qa.errors import AmbiguousDocument, DocumentNotFound, InvalidSetting
+from qa.ingest.structure import outline, parse_document
 from qa.library import add_files, find_document, list_documents, remove_document
 from qa.records import Filters
-from qa.ingest.structure import outline, parse_document
 
 
 def test_add_a_folder_keeps_its_layout_and_skips_copies(tiny, fake, tmp_path):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.search.embed import _prompts, is_bundled, load_embedder
 from qa.errors import ModelUnavailable
+from qa.search.embed import is_bundled, load_embedder
+from qa.search.st_model import prompts_for as _prompts
 
 
 @pytest.mark.model

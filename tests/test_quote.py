@@ -4,10 +4,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.search.quotes import best_span, bigrams, choose_quote, group_near_duplicates, shingles
 from qa.ingest.chunk import make_windows, split_sentences
-from qa.search.tokens import tokenize
 from qa.records import Passage
+from qa.search.quotes import best_span, bigrams, choose_quote, group_near_duplicates, shingles
+from qa.search.tokens import tokenize
 
 
 def passage(text: str) -> Passage:

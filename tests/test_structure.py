@@ -6,8 +6,8 @@ import json
 import pytest
 from conftest import SEED, SHARED
 
-from qa.ingest.read import read_text
 from qa.ingest.headings import point_marker
+from qa.ingest.read import read_text
 from qa.ingest.structure import display_heading, parse_document, parse_heading, split_noise, title_from_name
 
 L1 = ["一、要突出政治引领，彰显政治优势", "二、要深化理论武装，彰显理论优势",

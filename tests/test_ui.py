@@ -4,8 +4,9 @@ from __future__ import annotations
 import html
 
 from qa.answer import Assistant
+from qa.app.cards import escape, render_answer, render_quotes
+from qa.app.ui import build_app, find_quotes, respond
 from qa.records import Answer, Citation, Hit, Passage, Quote, Span
-from qa.app.ui import build_app, escape, find_quotes, render_answer, render_quotes, respond
 
 
 def hit_with(text: str, start: int, end: int) -> Hit:

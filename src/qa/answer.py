@@ -5,16 +5,16 @@ import threading
 from contextlib import contextmanager
 from typing import Callable
 
-from qa.search.embed import Embedder, embedder_for, release
 from qa.errors import IndexIncompatible, QAError
 from qa.index.indexer import Progress, resolve, sync
-from qa.search.tokens import tokenize
-from qa.search.quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
-from qa.records import Answer, BuildReport, Citation, Filters, Hit, Quote
-from qa.search.retrieve import Retriever, clean_question
-from qa.settings import Settings
 from qa.index.reader import IndexReader
 from qa.index.store import current_build
+from qa.records import Answer, BuildReport, Citation, Filters, Hit, Quote
+from qa.search.embed import Embedder, embedder_for, release
+from qa.search.quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
+from qa.search.retrieve import Retriever, clean_question
+from qa.search.tokens import tokenize
+from qa.settings import Settings
 
 class _Served:
     """One loaded build and its retriever, with the number of requests using it: it is closed when it has been

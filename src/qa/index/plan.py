@@ -5,10 +5,10 @@ import copy
 from dataclasses import dataclass, field
 
 from qa.errors import UnreadableFile
-from qa.records import Staleness
 from qa.ingest.read import read_source
-from qa.records import Document
 from qa.ingest.structure import parse_source
+from qa.records import Staleness
+from qa.records import Document
 
 
 @dataclass

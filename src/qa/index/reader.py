@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.search.bm25 import BM25
 from qa.errors import IndexIncompatible, IndexMissing
 from qa.index.manifest import Manifest
-from qa.records import Document, Filters, Passage
 from qa.index.segment import SEGMENTS
 from qa.index.segment_reader import SegmentReader
 from qa.index.store import current_build
+from qa.records import Document, Filters, Passage
+from qa.search.bm25 import BM25
 
 
 def _read_hold(folder: Path):

@@ -25,8 +25,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import Postings, merge, term_hashes
 from qa.records import Document, Passage
+from qa.search.bm25 import Postings, merge, term_hashes
 
 SEGMENTS = "segments"
 FORMAT = 1  # of a segment's files; a reader refuses other formats (the index is then rebuilt)

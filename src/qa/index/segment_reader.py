@@ -8,9 +8,9 @@ from typing import Iterable
 
 import numpy as np
 
-from qa.search.bm25 import Postings
-from qa.records import Document, Filters, Paragraph, Passage, Span
 from qa.index.segment import FORMAT
+from qa.records import Document, Filters, Paragraph, Passage, Span
+from qa.search.bm25 import Postings
 
 
 class SegmentReader:

@@ -6,8 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 from qa.errors import UnreadableFile
-from qa.ingest.headings import parse_heading
 from qa.ingest.encoding import decode
+from qa.ingest.headings import parse_heading
 from qa.records import SourceText
 
 _DOCX_HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.ingest.encoding import decode
 from qa.errors import DataMissing, UnreadableFile
+from qa.ingest.encoding import decode
 from qa.records import SourceText
 
 PLAIN_SUFFIXES = (".txt", ".md")

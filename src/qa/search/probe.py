@@ -13,9 +13,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from qa.errors import ModelUnavailable
 from qa.search import engines
 from qa.search.engines import ENGINES, Notify
-from qa.errors import ModelUnavailable
 
 PROBE_VERSION = "1"
 # A lossy engine (int8) must be this much faster than the best faithful one to be chosen.

@@ -5,9 +5,9 @@ import re
 import unicodedata
 from typing import Mapping, Sequence
 
-from qa.search.tokens import simplified, tokenize
 from qa.ingest.headings import display_heading
 from qa.records import Passage, Quote
+from qa.search.tokens import simplified, tokenize
 
 # Quote scoring, chosen on CMRC2018 dev (docs/EVALUATION.md): coverage of the question's distinct terms
 # weighted by IDF beat BM25 over sentences (quote@1 0.711 vs 0.615); allowing two consecutive sentences

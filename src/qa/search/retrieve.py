@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.search.embed import Embedder
 from qa.errors import EmptyQuestion
+from qa.search.embed import Embedder
 from qa.search.fusion import reciprocal_rank_fusion
 from qa.search.tokens import keyword_tokens, simplified
 from qa.settings import RetrieveSettings
