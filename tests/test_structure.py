@@ -7,8 +7,9 @@ import pytest
 from conftest import SEED, SHARED
 
 from qa.ingest.headings import point_marker
+from qa.ingest.metadata import title_from_name
 from qa.ingest.read import read_text
-from qa.ingest.structure import display_heading, parse_document, parse_heading, split_noise, title_from_name
+from qa.ingest.structure import display_heading, parse_document, parse_heading, split_noise
 
 L1 = ["一、要突出政治引领，彰显政治优势", "二、要深化理论武装，彰显理论优势",
       "三、要强化组织建设，彰显组织优势", "四、要狠抓队伍建设，彰显人才优势"]

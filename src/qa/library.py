@@ -14,7 +14,7 @@ from qa.index.manifest import Manifest
 from qa.index.store import current_build, read_documents, writing
 from qa.ingest.read import TEXT_SUFFIXES, file_digest, inside, is_hidden, read_source, scan
 from qa.ingest.structure import outline, parse_source
-from qa.records import BuildReport
+from qa.records import BuildReport, DocumentStatus
 from qa.settings import LimitSettings, Settings
 
 REMOVED_FOLDER = ".removed"  # hidden, so scans skip it; removed files stay recoverable here
@@ -37,7 +37,7 @@ class DocumentRow:
     """One line of the document list."""
 
     source: str
-    status: str  # indexed, duplicate, rejected, pending, removed
+    status: DocumentStatus
     title: str | None = None
     date: str | None = None
     speaker: str | None = None
@@ -214,7 +214,7 @@ def parse_file(path: Path) -> list[dict]:
 def find_document(settings: Settings, key: str) -> DocumentRow:
     """The one document named by its file name, id (or id prefix) or a fragment of its title."""
     # files already gone from the data folder but still indexed (a removal that was interrupted) can be named too
-    rows = sorted(list_documents(settings), key=lambda r: r.status == "removed")
+    rows = sorted(list_documents(settings), key=lambda r: r.status == DocumentStatus.REMOVED)
     key = key.strip()
     exact = [r for r in rows if key in (r.source, r.doc_id)]
     matches = exact or [r for r in rows if (r.doc_id or "").startswith(key) and len(key) >= 6] or [
@@ -222,7 +222,7 @@ def find_document(settings: Settings, key: str) -> DocumentRow:
     ]
     if not matches:
         raise DocumentNotFound(key=key, choices=[_label(r) for r in rows[:20]])
-    if len({r.source for r in matches if r.status != "removed"}) > 1:
+    if len({r.source for r in matches if r.status != DocumentStatus.REMOVED}) > 1:
         raise AmbiguousDocument(key=key, choices=[_label(r) for r in matches[:20]])
     return matches[0]
 
@@ -232,7 +232,7 @@ def remove_document(settings: Settings, key: str, embedder, progress: Progress |
     """Move the document's file out of the data folder (into data/.removed/) and update the index."""
     with writing(settings.index_dir, notify, timeout=settings.limits.lock_wait_s):
         row = find_document(settings, key)
-        if row.status != "removed":  # else the file was moved by a removal that did not get to update the index
+        if row.status != DocumentStatus.REMOVED:  # else the file was moved by a removal that did not get to update the index
             keep_removed(Path(settings.data_dir), row.source)
         return row, sync(settings, embedder, progress=progress, notify=notify)
 
@@ -255,19 +255,19 @@ def list_documents(settings: Settings) -> list[DocumentRow]:
         entry = entries.get(name)
         if entry is not None and entry["sha256"] == digest:
             if "duplicate_of" in entry:
-                rows.append(DocumentRow(name, "duplicate", details={"duplicate_of": entry["duplicate_of"]}))
+                rows.append(DocumentRow(name, DocumentStatus.DUPLICATE, details={"duplicate_of": entry["duplicate_of"]}))
             for doc in entry.get("documents", []):
                 extra = details.get(doc["doc_id"], {})
-                rows.append(DocumentRow(name, "indexed", doc["title"], doc.get("date"), extra.get("speaker"),
+                rows.append(DocumentRow(name, DocumentStatus.INDEXED, doc["title"], doc.get("date"), extra.get("speaker"),
                                         doc.get("passages", 0), doc["doc_id"]))
         elif name in rejected and rejected[name]["sha256"] == digest:
             reason = {k: v for k, v in rejected[name].items() if k != "sha256"}
-            rows.append(DocumentRow(name, "rejected", details=reason))
+            rows.append(DocumentRow(name, DocumentStatus.REJECTED, details=reason))
         else:
-            rows.append(DocumentRow(name, "pending"))
+            rows.append(DocumentRow(name, DocumentStatus.PENDING))
     for name in sorted(set(entries) - set(files)):
         for doc in entries[name].get("documents", []):
-            rows.append(DocumentRow(name, "removed", doc["title"], doc.get("date"), None, doc.get("passages", 0),
+            rows.append(DocumentRow(name, DocumentStatus.REMOVED, doc["title"], doc.get("date"), None, doc.get("passages", 0),
                                     doc["doc_id"]))
     return rows
 

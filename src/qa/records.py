@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 
 # Joins the parts of a rendered citation; kept here so CLI and UI print the same thing.
 PATH_SEPARATOR = " › "
@@ -225,3 +226,16 @@ class BuildReport:
     seconds: float = 0.0
     full: bool = True  # everything was rebuilt (else only what changed)
     merged: int = 0  # segments merged into one
+
+
+class DocumentStatus(str, Enum):
+    """Where a file of the data folder stands with the index."""
+
+    INDEXED = "indexed"
+    DUPLICATE = "duplicate"  # the same text as another file: indexed once, under the other name
+    REJECTED = "rejected"  # cannot be read (the reason is kept)
+    PENDING = "pending"  # new or changed since the last build
+    REMOVED = "removed"  # gone from the folder, still served until the next build
+
+    def __str__(self) -> str:
+        return self.value

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa.app.messages import STATUS_LABELS, document_line, message
-from qa.records import Answer, Hit
+from qa.records import Answer, DocumentStatus, Hit
 
 CSS = """
 .qa-card {border: 1px solid #d9d9d9; border-radius: 8px; padding: 10px 12px; margin: 8px 0; background: #fff;}
@@ -122,6 +122,6 @@ def render_documents(rows) -> list[list]:
     """The 文档管理 table: file, title, date, speaker, passages, status (all plain text)."""
     return [
         [r.source, r.title or "", r.date or "", r.speaker or "", r.passages, STATUS_LABELS.get(r.status, r.status)
-         + ("" if r.status in ("indexed", "pending") else "：" + document_line(r))]
+         + ("" if r.status in (DocumentStatus.INDEXED, DocumentStatus.PENDING) else "：" + document_line(r))]
         for r in rows
     ]

@@ -11,7 +11,7 @@ from qa.app.messages import add_summary, build_summary, document_line, error_mes
 from qa.app.output import (answer_json, print_answer, print_lines, print_outline, print_quotes, print_report,
                            progress_bar, safe)
 from qa.errors import QAError
-from qa.records import Filters
+from qa.records import DocumentStatus, Filters
 from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings, from_environment
 
 
@@ -127,7 +127,7 @@ def cmd_list(args) -> int:
     if not rows:
         print(message("no_documents", data_dir=str(settings.data_dir)))
         return 0
-    print(message("documents_head", count=sum(r.status == "indexed" for r in rows), data_dir=str(settings.data_dir)))
+    print(message("documents_head", count=sum(r.status == DocumentStatus.INDEXED for r in rows), data_dir=str(settings.data_dir)))
     for row in rows:
         print("  " + safe(document_line(row)))
     return 0

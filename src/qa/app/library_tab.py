@@ -13,6 +13,7 @@ from qa.app.messages import SUPPORTED, add_summary, build_summary, error_message
 from qa.errors import QAError
 from qa.ingest.read import inside
 from qa.library import REMOVED_FOLDER, DocumentRow, Progress, add_files, list_documents, rebuild, remove_document
+from qa.records import DocumentStatus
 
 ALL_DOCUMENTS = "全部文档"
 DOCUMENT_HEADERS = ["文件", "标题", "日期", "讲话人", "段落", "状态"]
@@ -42,10 +43,10 @@ class Library:
         return list_documents(self.assistant.settings)
 
     def choices(self) -> list[str]:
-        return [r.source for r in self.rows() if r.status != "removed"]
+        return [r.source for r in self.rows() if r.status != DocumentStatus.REMOVED]
 
     def titles(self) -> list[str]:
-        return [ALL_DOCUMENTS] + sorted({r.title for r in self.rows() if r.status == "indexed" and r.title})
+        return [ALL_DOCUMENTS] + sorted({r.title for r in self.rows() if r.status == DocumentStatus.INDEXED and r.title})
 
     def add(self, paths: list[str], progress: Progress | None = None, notify=None) -> list[str]:
         if not paths:

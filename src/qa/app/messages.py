@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa.errors import QAError
-from qa.records import BuildReport
+from qa.records import BuildReport, DocumentStatus
 
 _REASONS = {
     "unknown_encoding": "无法确定文字编码（不是 UTF-8、UTF-16、GBK/GB18030 或 Big5 的中文文本）",
@@ -216,17 +216,18 @@ def add_summary(report) -> list[str]:
     return lines
 
 
-STATUS_LABELS = {"indexed": "已索引", "duplicate": "重复", "rejected": "无法读取", "pending": "待索引", "removed": "待移除"}
+STATUS_LABELS = {DocumentStatus.INDEXED: "已索引", DocumentStatus.DUPLICATE: "重复", DocumentStatus.REJECTED: "无法读取",
+                 DocumentStatus.PENDING: "待索引", DocumentStatus.REMOVED: "待移除"}
 
 
 def document_line(row) -> str:
     """One document of `qa list` / the 文档管理 table, in words."""
     status = STATUS_LABELS.get(row.status, row.status)
-    if row.status == "indexed":
+    if row.status == DocumentStatus.INDEXED:
         date = f"，{row.date}" if row.date else ""
         return f"《{row.title}》（{row.source}{date}，{row.passages} 段）{status}"
-    if row.status == "duplicate":
+    if row.status == DocumentStatus.DUPLICATE:
         return f"{row.source}：{status}，与「{row.details.get('duplicate_of')}」内容相同"
-    if row.status == "rejected":
+    if row.status == DocumentStatus.REJECTED:
         return message("skipped_file", path=row.source, kept="", **row.details)
     return f"{row.source}：{status}"

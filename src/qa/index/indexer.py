@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -86,41 +87,25 @@ def sync(settings: Settings, embedder: Embedder, force: bool = False, progress: 
 
 
 def _sync(settings: Settings, embedder: Embedder, force: bool, progress: Progress | None) -> BuildReport:
+    """Compare, plan, write and publish; the previous build's reader and the cache are closed on every path."""
     started = time.perf_counter()
     files = scan(settings.data_dir)
-    hashes = {f.name: f.sha256 for f in files}
-    old, replaced = _open_previous(settings)
-    try:
-        stale = None if old is None else compare(old.manifest, hashes, embedder.name, CHUNKER_VERSION,
-                                                   settings.index_shape())
+    with ExitStack() as closing:
+        old, replaced = _open_previous(settings)
+        if old is not None:
+            closing.callback(old.close)
+        stale = None if old is None else compare(old.manifest, {f.name: f.sha256 for f in files}, embedder.name,
+                                                   CHUNKER_VERSION, settings.index_shape())
         if old is not None and not stale.is_stale and not force:
-            counts = old.manifest.counts
-            return BuildReport(built=False, staleness=stale, documents=counts.get("documents", 0),
-                               passages=counts.get("passages", 0), windows=counts.get("windows", 0), full=False)
+            return _unchanged(old.manifest, stale)
         full = old is None or force or bool(stale.model_changed) or stale.shape_changed
         plan = full_plan(files, old) if full else incremental_plan(files, old, stale)
         cache = EmbeddingCache(settings.index_dir, embedder.name, embedder.dim)
-        try:
-            name, embedded, windows = _new_segment(settings, embedder, cache, plan, progress)
-            for entry in plan.entries.values():
-                for doc in entry.get("documents", []):
-                    doc.setdefault("segment", name)
-            segments = [] if full else [
-                {"name": e["name"], "deleted": sorted(set(e["deleted"]) | plan.deleted.get(e["name"], set()))}
-                for e in old.manifest.segments
-            ]
-            if name:
-                segments.append({"name": name, "deleted": []})
-            segments, merged = _compact(settings, segments, plan.entries)
-            manifest = _manifest(settings, embedder, plan, segments)
-            publish(settings.index_dir, manifest)
-            if full:  # forget vectors of texts no segment uses any more (updates keep them: a removal can be undone)
-                cache.prune(_used_hashes(settings.index_dir, manifest))
-        finally:
-            cache.close()
-    finally:
-        if old is not None:
-            old.close()
+        closing.callback(cache.close)
+        manifest, embedded, windows, merged = _write(settings, embedder, cache, plan, old if not full else None,
+                                                     progress)
+        if full:  # forget vectors of texts no segment uses any more (updates keep them: a removal can be undone)
+            cache.prune(_used_hashes(settings.index_dir, manifest))
     counts = manifest.counts
     return BuildReport(
         built=True, staleness=stale, documents=counts["documents"], passages=counts["passages"],
@@ -129,6 +114,32 @@ def _sync(settings: Settings, embedder: Embedder, force: bool, progress: Progres
         kept_previous=tuple(plan.kept_previous), duplicates=tuple(plan.duplicates), replaced_index=replaced,
         seconds=time.perf_counter() - started, full=full, merged=merged,
     )
+
+
+def _unchanged(manifest: Manifest, stale: Staleness) -> BuildReport:
+    counts = manifest.counts
+    return BuildReport(built=False, staleness=stale, documents=counts.get("documents", 0),
+                       passages=counts.get("passages", 0), windows=counts.get("windows", 0), full=False)
+
+
+def _write(settings: Settings, embedder: Embedder, cache: EmbeddingCache, plan: Plan, old: IndexReader | None,
+           progress: Progress | None) -> tuple[Manifest, int, int, int]:
+    """The plan's new segment, the segment list (old segments with their newly deleted documents, unless this is a
+    full build), compaction, and the new build published. Returns (manifest, embedded, windows, merged)."""
+    name, embedded, windows = _new_segment(settings, embedder, cache, plan, progress)
+    for entry in plan.entries.values():
+        for doc in entry.get("documents", []):
+            doc.setdefault("segment", name)
+    segments = [] if old is None else [
+        {"name": e["name"], "deleted": sorted(set(e["deleted"]) | plan.deleted.get(e["name"], set()))}
+        for e in old.manifest.segments
+    ]
+    if name:
+        segments.append({"name": name, "deleted": []})
+    segments, merged = _compact(settings, segments, plan.entries)
+    manifest = _manifest(settings, embedder, plan, segments)
+    publish(settings.index_dir, manifest)
+    return manifest, embedded, windows, merged
 
 
 def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, plan: Plan,

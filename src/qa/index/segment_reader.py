@@ -13,6 +13,9 @@ from qa.records import Document, Filters, Paragraph, Passage, Span
 from qa.search.bm25 import Postings
 
 
+_PASSAGE_COLUMNS = ("row", "passage_id", "doc_id", "title", "date", "section_path", "paragraph", "text", "point")
+
+
 class SegmentReader:
     """A segment opened for reading: vectors and arrays memory-mapped, passages read from SQLite on demand."""
 
@@ -91,13 +94,12 @@ class SegmentReader:
 
     def passages(self, where: str, args: tuple) -> list[tuple[int, Passage]]:
         """(local row, passage) for a WHERE clause on the passages table."""
-        rows = self.con.execute(
-            f"SELECT row, passage_id, doc_id, title, date, section_path, paragraph, text, point FROM passages {where}",
-            args).fetchall()
+        rows = [dict(zip(_PASSAGE_COLUMNS, r)) for r in self.con.execute(
+            f"SELECT {', '.join(_PASSAGE_COLUMNS)} FROM passages {where}", args)]
         spans: dict[tuple[str, int], list[Span]] = {}
         words: dict[int, list[tuple[str, ...]]] = {}
         for start in range(0, len(rows), 500):
-            chunk = [r[0] for r in rows[start : start + 500]]
+            chunk = [r["row"] for r in rows[start : start + 500]]
             marks = ",".join("?" * len(chunk))
             for prow, a, b, w in self.con.execute(
                 f'SELECT passage_row, start, "end", words FROM sentences WHERE passage_row IN ({marks}) '
@@ -109,10 +111,12 @@ class SegmentReader:
                 "ORDER BY passage_row, start", chunk):
                 spans.setdefault(("windows", prow), []).append(Span(a, b))
         return [
-            (r[0], Passage(passage_id=r[1], doc_id=r[2], title=r[3], date=r[4], section_path=tuple(json.loads(r[5])),
-                           paragraph=r[6], text=r[7], sentences=tuple(spans.get(("sentences", r[0]), ())),
-                           windows=tuple(spans.get(("windows", r[0]), ())), point=r[8],
-                           terms=tuple(words.get(r[0], ()))))
+            (r["row"], Passage(passage_id=r["passage_id"], doc_id=r["doc_id"], title=r["title"], date=r["date"],
+                               section_path=tuple(json.loads(r["section_path"])), paragraph=r["paragraph"],
+                               text=r["text"], point=r["point"],
+                               sentences=tuple(spans.get(("sentences", r["row"]), ())),
+                               windows=tuple(spans.get(("windows", r["row"]), ())),
+                               terms=tuple(words.get(r["row"], ()))))
             for r in rows
         ]
 

@@ -152,3 +152,16 @@ def read_head(lines: list[str]) -> tuple[Head, list[str]]:
         occasion = rest
     return Head(title=title, date=date, speaker=speaker, occasion=occasion), lines[i:]
 
+
+def best_title(marked: str | None, from_head: str | None, name: str) -> str:
+    """The title: the format's own markup (Word Title style, HTML h1), else the speech's head, else the file name."""
+    return marked or from_head or title_from_name(name)
+
+
+def best_date(from_text: str | None, name: str) -> str | None:
+    """The date: the more precise of the text's and the file name's when they agree on the year; the text's own
+    date otherwise, else the file name's."""
+    from_name = date_from_name(name)
+    if from_text and from_name and from_name.startswith(from_text[:4]) and len(from_name) > len(from_text):
+        return from_name
+    return from_text or from_name

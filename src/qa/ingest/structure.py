@@ -9,7 +9,7 @@ from qa.errors import UnreadableFile
 from qa.ingest.headings import (  # noqa: F401  (display_heading and parse_heading are re-exported for callers)
     SPACE, Heading, display_heading, first_sentence_end, parse_heading, point_marker,
 )
-from qa.ingest.metadata import cut_news_lead, cut_photo_credits, date_from_name, read_head, title_from_name
+from qa.ingest.metadata import best_date, best_title, cut_news_lead, cut_photo_credits, read_head
 from qa.ingest.normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
 from qa.records import Document, Paragraph, SourceText
 
@@ -81,8 +81,8 @@ def parse_document(name: str, text: str, title: str | None = None,
     return Document(
         doc_id=document_id(text),
         source=name,
-        title=title or head.title or title_from_name(name),
-        date=_best_date(head.date, date_from_name(name)),
+        title=best_title(title, head.title, name),
+        date=best_date(head.date, name),
         paragraphs=tuple(paragraphs),
         dropped=tuple(dropped),
         speaker=head.speaker,
@@ -124,13 +124,6 @@ def place_paragraphs(
     return paragraphs, sections
 
 
-def _best_date(from_text: str | None, from_name: str | None) -> str | None:
-    """The more precise of the two when they agree on the year; the text's own date otherwise."""
-    if from_text and from_name and from_name.startswith(from_text[:4]) and len(from_name) > len(from_text):
-        return from_name
-    return from_text or from_name
-
-
 def outline(doc: Document) -> dict:
     """What ingestion understood, for a person to check: head, section tree with paragraph counts, dropped lines."""
     counts: dict[tuple[str, ...], int] = {}
@@ -166,7 +159,7 @@ def parse_jsonl(name: str, text: str) -> list[Document]:
             continue
         try:
             row = json.loads(line)
-            key, title, body = str(row["id"]), str(row.get("title") or title_from_name(name)), row["text"].strip()
+            key, title, body = str(row["id"]), best_title(row.get("title") and str(row["title"]), None, name), row["text"].strip()
         except (ValueError, KeyError, TypeError, AttributeError):
             raise UnreadableFile(path=name, reason="bad_jsonl", line=number) from None
         if key in seen:
