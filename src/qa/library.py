@@ -246,29 +246,27 @@ def list_documents(settings: Settings) -> list[DocumentRow]:
             manifest = Manifest.read(folder / "manifest.json")
         except Exception:  # an unusable index: everything is pending
             manifest = None
-    entries = manifest.documents if manifest else {}
+    entries = manifest.files if manifest else {}
     rejected = manifest.rejected if manifest else {}
     details = _document_details(settings)
     rows: list[DocumentRow] = []
     files = {f.name: f.sha256 for f in scan(settings.data_dir)} if Path(settings.data_dir).exists() else {}
     for name, digest in files.items():
         entry = entries.get(name)
-        if entry is not None and entry["sha256"] == digest:
-            if "duplicate_of" in entry:
-                rows.append(DocumentRow(name, DocumentStatus.DUPLICATE, details={"duplicate_of": entry["duplicate_of"]}))
-            for doc in entry.get("documents", []):
-                extra = details.get(doc["doc_id"], {})
-                rows.append(DocumentRow(name, DocumentStatus.INDEXED, doc["title"], doc.get("date"), extra.get("speaker"),
-                                        doc.get("passages", 0), doc["doc_id"]))
+        if entry is not None and entry.sha256 == digest:
+            if entry.duplicate_of:
+                rows.append(DocumentRow(name, DocumentStatus.DUPLICATE, details={"duplicate_of": entry.duplicate_of}))
+            for doc in entry.documents:
+                rows.append(DocumentRow(name, DocumentStatus.INDEXED, doc.title, doc.date,
+                                        details.get(doc.doc_id, {}).get("speaker"), doc.passages, doc.doc_id))
         elif name in rejected and rejected[name]["sha256"] == digest:
             reason = {k: v for k, v in rejected[name].items() if k != "sha256"}
             rows.append(DocumentRow(name, DocumentStatus.REJECTED, details=reason))
         else:
             rows.append(DocumentRow(name, DocumentStatus.PENDING))
     for name in sorted(set(entries) - set(files)):
-        for doc in entries[name].get("documents", []):
-            rows.append(DocumentRow(name, DocumentStatus.REMOVED, doc["title"], doc.get("date"), None, doc.get("passages", 0),
-                                    doc["doc_id"]))
+        for doc in entries[name].documents:
+            rows.append(DocumentRow(name, DocumentStatus.REMOVED, doc.title, doc.date, None, doc.passages, doc.doc_id))
     return rows
 
 

@@ -5,19 +5,10 @@ from dataclasses import asdict, dataclass, field
 
 from qa.errors import IndexMissing, QAError
 from qa.index.indexer import resolve, staleness
-from qa.index.manifest import Manifest
+from qa.index.manifest import FileEntry, Manifest
 from qa.index.store import current_build
 from qa.records import Staleness
 from qa.settings import Settings
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One file of the index: the documents indexed from it, or the file whose copy it is."""
-
-    name: str
-    documents: tuple[dict, ...] = ()  # {doc_id, title, date, passages}
-    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +60,7 @@ def index_status(settings: Settings) -> IndexStatus:
         raise IndexMissing(index_dir=str(settings.index_dir))
     manifest = Manifest.read(folder / "manifest.json")
     stale = staleness(settings, settings.embed.model) if settings.data_dir.exists() else None
-    files = tuple(FileEntry(name, tuple(entry.get("documents", [])), entry.get("duplicate_of"))
-                  for name, entry in sorted(manifest.documents.items()))
+    files = tuple(entry for _, entry in sorted(manifest.files.items()))
     counts = manifest.counts
     return IndexStatus(
         index=str(folder), data=str(settings.data_dir), model=manifest.embedder, dim=manifest.dim,

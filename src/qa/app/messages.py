@@ -146,8 +146,8 @@ def status_lines(status) -> list[str]:
         if entry.duplicate_of:
             lines.append(f"  - {entry.name}（与「{entry.duplicate_of}」相同，未重复索引）")
         for doc in entry.documents:
-            date = f"（{doc['date']}）" if doc.get("date") else ""
-            lines.append(f"  - {entry.name}：《{doc['title']}》{date}，{doc['passages']} 段")
+            date = f"（{doc.date}）" if doc.date else ""
+            lines.append(f"  - {entry.name}：《{doc.title}》{date}，{doc.passages} 段")
     stale = status.stale
     if stale is None:
         lines.append("状态：未检查（找不到文本目录）")

@@ -14,6 +14,36 @@ SCHEMA_VERSION = 3  # 3: segments, BM25 postings per segment
 
 
 @dataclass(frozen=True)
+class DocEntry:
+    """A document indexed from a file: where its passages are and how many."""
+
+    doc_id: str
+    title: str
+    date: str | None = None
+    passages: int = 0
+    segment: str | None = None
+    windows: int = 0
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file of the data folder as the index knows it: its content hash and documents, or the file it copies."""
+
+    name: str
+    sha256: str
+    documents: tuple[DocEntry, ...] = ()
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentEntry:
+    """A segment a build serves, with the documents in it that are no longer served."""
+
+    name: str
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Manifest:
     schema_version: int
     embedder: str
@@ -27,6 +57,19 @@ class Manifest:
     data_source: str = ""  # the data folder or file the index was built from, as given
     segments: tuple = ()  # ({"name": segment folder, "deleted": [doc ids no longer served]}, ...), oldest first
     keyword: dict = field(default_factory=dict)  # {"tokenizer": ...}: how the BM25 words were made
+
+    @property
+    def files(self) -> dict[str, FileEntry]:
+        """The file table, typed (the indexer writes it as the JSON it is stored as)."""
+        known = set(DocEntry.__dataclass_fields__)
+        return {name: FileEntry(name, e["sha256"],
+                                tuple(DocEntry(**{k: v for k, v in d.items() if k in known}) for d in e.get("documents", [])),
+                                e.get("duplicate_of"))
+                for name, e in self.documents.items()}
+
+    @property
+    def segment_entries(self) -> tuple[SegmentEntry, ...]:
+        return tuple(SegmentEntry(s["name"], tuple(s["deleted"])) for s in self.segments)
 
     @property
     def corpus_hash(self) -> str:

@@ -43,8 +43,8 @@ class IndexReader:
         self.segments: list[SegmentReader] = []
         try:
             self.manifest = Manifest.read(self.folder / "manifest.json")
-            for entry in self.manifest.segments:
-                self.segments.append(SegmentReader(self.folder.parent.parent / SEGMENTS / entry["name"]))
+            for entry in self.manifest.segment_entries:
+                self.segments.append(SegmentReader(self.folder.parent.parent / SEGMENTS / entry.name))
             for segment in self.segments:
                 if segment.meta["dim"] != self.manifest.dim:
                     raise ValueError(f"segment {segment.name}: dimension {segment.meta['dim']}")
@@ -58,8 +58,8 @@ class IndexReader:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.live = np.ones(int(self.offsets[-1]), dtype=bool)
         self._window_live = []
-        for i, (segment, entry) in enumerate(zip(self.segments, self.manifest.segments)):
-            dead = segment.rows_of(entry["deleted"])
+        for i, (segment, entry) in enumerate(zip(self.segments, self.manifest.segment_entries)):
+            dead = segment.rows_of(entry.deleted)
             self.live[self.offsets[i] + dead] = False
             self._window_live.append(self.live[self.offsets[i] + np.asarray(segment.window_passage, np.int64)]
                                      if len(dead) else None)
@@ -133,7 +133,7 @@ class IndexReader:
 
     def documents(self) -> list[dict]:
         """Every served document: id, file, title, date, speaker, occasion and passage count, in file order."""
-        deleted = {d for entry in self.manifest.segments for d in entry["deleted"]}
+        deleted = {d for entry in self.manifest.segment_entries for d in entry.deleted}
         with self._lock:
             docs = [d for s in self.segments for d in s.documents() if d["doc_id"] not in deleted]
         return sorted(docs, key=lambda d: d["source"])
@@ -166,7 +166,7 @@ class IndexReader:
 
     def documents_of(self, source: str) -> list[tuple[Document, str]]:
         """The served documents indexed from one source file, with that file's hash as it was then."""
-        deleted = {d for entry in self.manifest.segments for d in entry["deleted"]}
+        deleted = {d for entry in self.manifest.segment_entries for d in entry.deleted}
         with self._lock:
             return [(doc, sha) for s in self.segments for doc, sha in s.documents_of("WHERE source = ?", (source,))
                     if doc.doc_id not in deleted]

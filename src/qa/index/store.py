@@ -153,7 +153,7 @@ def prune(index_dir: Path, keep: set[str]) -> None:
     for folder in sorted(builds.iterdir()) if builds.is_dir() else ():
         if folder.name in keep or _being_read(folder):
             try:
-                used.update(s["name"] for s in Manifest.read(folder / "manifest.json").segments)
+                used.update(s.name for s in Manifest.read(folder / "manifest.json").segment_entries)
             except IndexIncompatible:
                 pass
         else:
@@ -191,8 +191,8 @@ def read_documents(folder: Path) -> list[dict]:
     folder = Path(folder)
     manifest = Manifest.read(folder / "manifest.json")
     found = []
-    for entry in manifest.segments:
-        path = folder.parent.parent / SEGMENTS / entry["name"] / "passages.sqlite"
+    for entry in manifest.segment_entries:
+        path = folder.parent.parent / SEGMENTS / entry.name / "passages.sqlite"
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             rows = con.execute("SELECT doc_id, source, title, date, speaker, occasion, paragraphs FROM documents "
@@ -200,6 +200,6 @@ def read_documents(folder: Path) -> list[dict]:
         finally:
             con.close()
         keys = ("doc_id", "source", "title", "date", "speaker", "occasion", "passages")
-        deleted = set(entry["deleted"])
+        deleted = set(entry.deleted)
         found += [dict(zip(keys, r)) for r in rows if r[0] not in deleted]
     return sorted(found, key=lambda d: d["source"])
