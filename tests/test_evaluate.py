@@ -84,3 +84,21 @@ def test_bad_jsonl_passages_are_rejected_with_the_line(tmp_path, fake):
 
 def test_normalise_folds_widths_and_spaces():
     assert normalise("ＧＤＰ 增长，５％") == normalise("GDP增长,5%")
+
+
+def test_figures_per_kind_of_question(tiny, fake, tmp_path):
+    from qa.answer import Assistant
+    from qa.evaluate import evaluate, load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "粮食产量", "gold": ["粮食产量创历史新高"], "category": "outcome"}\n'
+                    '{"question": "作风建设", "gold": ["作风建设永远在路上"], "category": "definition", '
+                    '"as_of": "2024-03-05"}\n'
+                    '{"question": "不存在的问题", "gold": ["没有这句话"], "category": "definition"}\n', encoding="utf-8")
+    questions = load_questions(path)
+    assert questions[1].as_of == "2024-03-05" and questions[0].category == "outcome"
+    assistant, _ = Assistant.open(tiny, fake)
+    kinds = evaluate(assistant, questions, k=3).summary(mode="hybrid", model="fake")["by_category"]
+    assistant.close()
+    assert kinds["outcome"] == {"questions": 1, "R@1": 1.0, "R@3": 1.0, "quote@1": 1.0}
+    assert kinds["definition"]["questions"] == 2 and kinds["definition"]["R@1"] == 0.5

@@ -23,6 +23,8 @@ class Question:
     gold_passage_ids: tuple[str, ...] = ()
     answers: tuple[str, ...] = ()  # QA sets' answer strings: used for quote@1 only
     doc: str | None = None  # must occur in the hit's title, date or doc id
+    category: str | None = None  # the kind of question (plan, outcome, how, why, …): figures are also given per kind
+    as_of: str | None = None  # the moment a 今年/去年 question is asked (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ class Report:
         checked = [o.quote_ok for o in self.outcomes if o.quote_ok is not None]
         return sum(checked) / len(checked) if checked else None
 
+    def by_category(self) -> dict[str, dict]:
+        """R@1, R@3 and quote@1 for each kind of question (empty when the questions have no category)."""
+        kinds: dict[str, list[Outcome]] = {}
+        for o in self.outcomes:
+            if o.question.category:
+                kinds.setdefault(o.question.category, []).append(o)
+        out = {}
+        for kind, outcomes in sorted(kinds.items()):
+            part = Report(outcomes=tuple(outcomes), k=self.k)
+            out[kind] = {"questions": len(outcomes), **{f"R@{c}": round(v, 4) for c, v in part.recall.items()
+                                                       if c in (1, 3)},
+                         "quote@1": None if part.quote_at_1 is None else round(part.quote_at_1, 4)}
+        return out
+
     @property
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.rank is None]
@@ -67,6 +83,7 @@ class Report:
             "recall": {f"R@{c}": round(v, 4) for c, v in self.recall.items()},
             "mrr@10": round(self.mrr, 4),
             "quote@1": None if self.quote_at_1 is None else round(self.quote_at_1, 4),
+            "by_category": self.by_category(),
             "failures": [
                 {"question": o.question.question, "gold": list(o.question.gold or o.question.gold_passage_ids),
                  "top": o.top.citation.render() if o.top else None}
@@ -94,6 +111,8 @@ def load_questions(path: Path) -> list[Question]:
                 gold_passage_ids=tuple(str(g) for g in row.get("gold_passage_ids") or ()),
                 answers=tuple(row.get("answers") or ()),
                 doc=row.get("doc"),
+                category=row.get("category"),
+                as_of=row.get("as_of"),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise BadQuestionFile(path=str(path), line=number, reason="not_a_question") from None
