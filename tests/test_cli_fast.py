@@ -177,3 +177,17 @@ def test_parse_shows_what_ingestion_understood(capsys, tmp_path):
 def test_terminal_escape_codes_in_a_question_are_shown_not_sent(capsys, where):
     out, _ = qa(capsys, "ask", "粮食\x1b[2J产量", "-k", "1", *where)
     assert "\x1b[2J" not in out and "\\x1b[2J" in out
+
+
+def test_as_of_sets_what_this_year_means(capsys, tmp_path):
+    write_corpus(tmp_path / "data", {
+        "2023_报告.txt": "2023年政府工作报告\n\n一、目标\n\n今年粮食产量预期目标是一万三千亿斤。\n",
+        "2024_报告.txt": "2024年政府工作报告\n\n一、目标\n\n今年粮食产量预期目标是一万四千亿斤。\n"})
+    where = ["--data", tmp_path / "data", "--index", tmp_path / "index", *FAKE]
+    qa(capsys, "build", *where)
+    newest = json.loads(qa(capsys, "ask", "今年粮食产量预期目标", "--json", "-k", "1", *where)[0])["hits"][0]
+    asked = json.loads(qa(capsys, "ask", "今年粮食产量预期目标", "--json", "-k", "1", "--as-of", "2023-03-05",
+                          *where)[0])["hits"][0]
+    assert "一万四千亿斤" in newest["text"] and "一万三千亿斤" in asked["text"]
+    _, err = qa(capsys, "ask", "今年", "--as-of", "去年", *where, code=2)
+    assert "YYYY 或 YYYY-MM-DD" in err

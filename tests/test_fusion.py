@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.search.fusion import reciprocal_rank_fusion as rrf
-from qa.search.retrieve import expand_aliases, year_ranking, years_asked
+from qa.search.retrieve import expand_aliases
+from qa.search.when import TimeAsked, intent_of, time_asked, year_ranking
 
 
 def test_scores_are_sums_of_reciprocal_ranks():
@@ -51,7 +52,7 @@ def test_every_key_appears_once_sorted_by_score(rankings):
      ("二〇二四年", [])],
 )
 def test_years_asked(question, years):
-    assert years_asked(question) == years
+    assert list(time_asked(question, None).years) == years
 
 
 @pytest.mark.parametrize(
@@ -66,5 +67,38 @@ def test_expand_aliases(question, added):
 
 def test_year_ranking_keeps_fused_order_and_takes_the_next_year_too():
     row_year = [2023, 2024, 2025, 0, 2024]
-    assert year_ranking([2, 0, 1, 3, 4], row_year, [2024]) == [2, 1, 4]
-    assert year_ranking([0, 1], row_year, []) == []
+    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,))) == [2, 1, 4]
+    assert year_ranking([0, 1], row_year, TimeAsked()) == []
+
+
+def test_year_ranking_puts_a_plans_own_year_and_an_outcomes_review_first():
+    row_year = [2023, 2024, 2025, 0, 2024]
+    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,), "plan")) == [1, 4, 2]
+    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,), "outcome")) == [2, 1, 4]
+
+
+@pytest.mark.parametrize("question, as_of, years, relative", [
+    ("今年经济增长预期目标是多少？", 2025, (2025,), True),
+    ("去年国内生产总值增长了多少？", 2022, (2021,), True),
+    ("前年和今年", 2024, (2022, 2024), True),
+    ("明年的安排", 2024, (2025,), True),
+    ("近三年粮食产量", 2024, (), False),  # spans are not resolved (see when.py)
+    ("2019年和去年", 2024, (2019, 2023), True),
+    ("今年", None, (), False),  # nothing to resolve against
+    ("上年同期比较", 2010, (2009,), True),
+    ("经济增长预期目标是多少？", 2025, (), False),
+    ("2018年报告说去年贫困人口减少了多少", 2025, (2018, 2017), True),  # counted from the report named
+])
+def test_relative_years_resolve_against_the_as_of_year(question, as_of, years, relative):
+    asked = time_asked(question, as_of)
+    assert asked.years == years and asked.relative is relative
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("2025年经济增长预期目标是多少？", "plan"), ("2018年要压减多少钢铁产能？", "plan"),
+    ("2021年国内生产总值达到多少？", "outcome"), ("去年城镇新增就业多少人？", "outcome"),
+    ("1998年国内生产总值增长了多少，完成目标了吗？", "plan"),  # names the target: the plan's year counts first
+    ("为什么要降低积累率？", None), ("", None),
+])
+def test_intent_of_a_question(question, intent):
+    assert intent_of(question) == intent

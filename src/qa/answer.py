@@ -94,13 +94,15 @@ class Assistant:
         return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, as_of: int | None = None) -> Answer:
+        """The k best passages for a question, each with its quote and citation. as_of: the year 今年 means
+        (default: the newest document's)."""
         question = clean_question(question)
         with self.serving() as (index, retriever):
-            return self._ask(index, retriever, question, k, filters, mode)
+            return self._ask(index, retriever, question, k, filters, mode, as_of)
 
     def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
-             mode: str | None) -> Answer:
+             mode: str | None, as_of: int | None) -> Answer:
         if index.size == 0:
             return Answer(question=question, notice="empty_index")
         rows = self._rows(index, filters)
@@ -111,7 +113,7 @@ class Assistant:
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
         fetch = min(self.settings.retrieve.fetch_factor * k, max(k, self.settings.retrieve.candidates))
-        candidates = retriever.search(question, fetch, rows, mode)
+        candidates = retriever.search(question, fetch, rows, mode, as_of)
         passages = index.passages([c.row for c in candidates])
         hits = []
         for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,8 @@ def load_questions(path: Path) -> list[Question]:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise BadQuestionFile(path=str(path), line=number, reason="not_a_question") from None
+        if q.as_of is not None and not re.fullmatch(r"\d{4}(-\d\d-\d\d)?", str(q.as_of)):
+            raise BadQuestionFile(path=str(path), line=number, reason="bad_as_of")
         if not q.gold and not q.gold_passage_ids:
             raise BadQuestionFile(path=str(path), line=number, reason="no_gold")
         questions.append(q)
@@ -149,7 +152,7 @@ def evaluate(
     outcomes = []
     for i, q in enumerate(questions, start=1):
         try:
-            hits = assistant.ask(q.question, k, mode=mode).hits
+            hits = assistant.ask(q.question, k, mode=mode, as_of=int(q.as_of[:4]) if q.as_of else None).hits
         except EmptyQuestion:  # a blank question in a QA set (CMRC2018 trial has two) counts as a miss
             hits = ()
         rank = next((h.rank for h in hits if is_relevant(h, q)), None)

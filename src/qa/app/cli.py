@@ -12,6 +12,7 @@ from qa.app.output import (answer_json, print_answer, print_lines, print_outline
                            progress_bar, safe)
 from qa.errors import QAError
 from qa.records import DocumentStatus, Filters
+from qa.search.when import as_of_year
 from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings, from_environment
 
 
@@ -66,10 +67,11 @@ def cmd_build(args) -> int:
 
 def cmd_ask(args) -> int:
     settings = _settings(args)
-    assistant = _open_assistant(settings, update=not args.no_update)
     filters = _filters(args)
+    as_of = as_of_year(args.as_of)  # a bad date is refused before anything loads
+    assistant = _open_assistant(settings, update=not args.no_update)
     if args.question != "-":
-        print_answer(assistant.ask(args.question, args.k, filters), args.json)
+        print_answer(assistant.ask(args.question, args.k, filters, as_of=as_of), args.json)
         return 0
     # one question per line in, one JSON object per line out; a bad line does not stop the rest
     for line in sys.stdin:
@@ -77,7 +79,8 @@ def cmd_ask(args) -> int:
         if not question:
             continue
         try:
-            print(json.dumps(answer_json(assistant.ask(question, args.k, filters)), ensure_ascii=False), flush=True)
+            print(json.dumps(answer_json(assistant.ask(question, args.k, filters, as_of=as_of)), ensure_ascii=False),
+                  flush=True)
         except QAError as exc:
             error = {"code": exc.code, "message": error_message(exc)}
             print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
@@ -228,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
         p.add_argument("--doc", metavar="TEXT", help="只在标题、文件名或 id 含有该文字的文档中查找")
         p.add_argument("--year", metavar="YYYY[-YYYY]", help="只在该年份（或年份范围）的文档中查找")
+        if name == "ask":
+            p.add_argument("--as-of", metavar="YYYY[-MM-DD]", help="问题中的“今年”“去年”以此为准（默认：最新文档的年份）")
 
     p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")

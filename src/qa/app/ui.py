@@ -12,6 +12,7 @@ from qa.app.messages import build_summary, error_message, message
 from qa.app.output import progress_bar
 from qa.errors import QAError
 from qa.records import Filters
+from qa.search.when import as_of_year
 from qa.settings import Settings
 
 TITLE = "讲稿问答"
@@ -34,13 +35,13 @@ def find_quotes(assistant: Assistant, theme: str, k: int, doc: str | None = None
 
 
 def respond(assistant: Assistant, question: str, history: list, k: int, doc: str | None = None,
-            year: str | None = None):
+            year: str | None = None, as_of: str | None = None):
     history = list(history or [])
     question = (question or "").strip()
     if not question:
         return "", history
     try:
-        reply = render_answer(assistant.ask(question, int(k), _filters(doc, year)))
+        reply = render_answer(assistant.ask(question, int(k), _filters(doc, year), as_of=as_of_year(as_of)))
     except QAError as exc:
         reply = escape(error_message(exc))
     history.append({"role": "user", "content": escape(question)})
@@ -70,14 +71,19 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str]):
         send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
     with gr.Accordion("筛选与设置", open=False):
         doc, year = _filter_row(gr, titles, "qa-ask")
-        k = gr.Slider(1, assistant.settings.serve.max_k, value=assistant.settings.retrieve.k, step=1, label="返回段落数")
+        with gr.Row():
+            k = gr.Slider(1, assistant.settings.serve.max_k, value=assistant.settings.retrieve.k, step=1,
+                          label="返回段落数", scale=3)
+            as_of = gr.Textbox(label="“今年”指", placeholder="例如 2024（默认：最新文档的年份）", scale=1,
+                               elem_id="qa-as-of")
     gr.Examples(EXAMPLES, inputs=box, label="示例问题")
 
-    def handle(question, history, k_value, doc_value, year_value):
-        return respond(assistant, question, history, k_value, doc_value, year_value)
+    def handle(question, history, k_value, doc_value, year_value, as_of_value):
+        return respond(assistant, question, history, k_value, doc_value, year_value, as_of_value)
 
-    box.submit(handle, [box, chat, k, doc, year], [box, chat], api_name=False).then(None, js=SCROLL_TO_ANSWER)
-    send.click(handle, [box, chat, k, doc, year], [box, chat], api_name="ask").then(None, js=SCROLL_TO_ANSWER)
+    inputs = [box, chat, k, doc, year, as_of]
+    box.submit(handle, inputs, [box, chat], api_name=False).then(None, js=SCROLL_TO_ANSWER)
+    send.click(handle, inputs, [box, chat], api_name="ask").then(None, js=SCROLL_TO_ANSWER)
     return doc
 
 

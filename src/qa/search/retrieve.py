@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,6 +11,7 @@ from qa.errors import EmptyQuestion
 from qa.search.embed import Embedder
 from qa.search.fusion import reciprocal_rank_fusion
 from qa.search.tokens import keyword_tokens, simplified
+from qa.search.when import time_asked, year_ranking
 from qa.settings import RetrieveSettings
 
 if TYPE_CHECKING:  # the index is above search: a retriever is handed a reader, it never imports one
@@ -30,27 +31,15 @@ class Candidate:
     keyword_rank: int | None
 
 
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=年|\s|$|[^\d])")
 _NUMERAL = "一二三四五六七八九十"
 # 二十大, 十八大: the usual names of party congresses, as their reports say them in full
 _CONGRESS = re.compile(rf"(?<![{_NUMERAL}第])([{_NUMERAL}]{{1,3}})大(?=报告|提出|以来|精神|确定|宣布|认为|建议|确立|闭幕|召开|开幕|代表|的|上|$)")
-
-
-def years_asked(question: str) -> list[int]:
-    """The years a question names (2024年, 1978), in order."""
-    return [int(y) for y in _YEAR.findall(question)]
 
 
 def expand_aliases(question: str) -> str:
     """The question with the full form of abbreviations appended: 二十大 -> 第二十次全国代表大会."""
     extra = [f"第{m}次全国代表大会" for m in _CONGRESS.findall(question)]
     return question + (" " + " ".join(extra) if extra else "")
-
-
-def year_ranking(fused: list[int], row_year, years: list[int]) -> list[int]:
-    """The fused rows whose document is of a year asked for, or of the year after (a report of year Y+1 reviews Y)."""
-    wanted = {y for year in years for y in (year, year + 1)}
-    return [row for row in fused if int(row_year[row]) in wanted]
 
 
 def clean_question(question: str) -> str:
@@ -89,12 +78,19 @@ class Retriever:
     def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[int]:
         return [row for row, _ in self.index.keyword.search(terms, n, rows)]
 
+    @property
+    def newest_year(self) -> int | None:
+        """The year of the newest dated document: what 今年 means when the asker gives no date."""
+        years = self.index.row_year[self.index.row_year > 0] if len(self.index.row_year) else []
+        return int(years.max()) if len(years) else None
+
     def search(self, question: str, k: int | None = None, rows: np.ndarray | None = None,
-               mode: str | None = None) -> list[Candidate]:
+               mode: str | None = None, as_of: int | None = None) -> list[Candidate]:
         """The k best passages for a question (fewer when the index is smaller), among `rows` when given
         (IndexReader.rows_matching of the user's filters).
 
-        mode (hybrid, dense or keyword) overrides the settings' mode for this search."""
+        mode (hybrid, dense or keyword) overrides the settings' mode for this search; as_of is the year 今年 means
+        (default: the newest document's)."""
         question = clean_question(question)
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
@@ -104,9 +100,11 @@ class Retriever:
         keyword = self.keyword(terms, n, rows) if mode != "dense" else []
         lists, weights = [dense, keyword], [self.settings.dense_weight, self.settings.keyword_weight]
         fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
-        years = years_asked(question)
-        if mode == "hybrid" and years and self.settings.year_weight > 0:
-            lists.append(year_ranking([row for row, _ in fused], self.index.row_year, years))
+        asked = time_asked(question, (as_of or self.newest_year) if self.settings.relative_years else None)
+        if not self.settings.year_intent:
+            asked = replace(asked, intent=None)
+        if mode == "hybrid" and asked.years and self.settings.year_weight > 0:
+            lists.append(year_ranking([row for row, _ in fused], self.index.row_year, asked))
             weights.append(self.settings.year_weight)
             fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
         dense_rank = {row: i for i, row in enumerate(dense, start=1)}
