@@ -71,10 +71,10 @@ def test_year_ranking_keeps_fused_order_and_takes_the_next_year_too():
     assert year_ranking([0, 1], row_year, TimeAsked()) == []
 
 
-def test_year_ranking_puts_a_plans_own_year_and_an_outcomes_review_first():
+def test_year_ranking_takes_a_plans_own_year_and_an_outcomes_review():
     row_year = [2023, 2024, 2025, 0, 2024]
-    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,), "plan")) == [1, 4, 2]
-    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,), "outcome")) == [2, 1, 4]
+    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,), "plan")) == [1, 4]
+    assert year_ranking([2, 0, 1, 3, 4], row_year, TimeAsked((2024,), "outcome")) == [2]
 
 
 @pytest.mark.parametrize("question, as_of, years, relative", [
@@ -102,3 +102,9 @@ def test_relative_years_resolve_against_the_as_of_year(question, as_of, years, r
 ])
 def test_intent_of_a_question(question, intent):
     assert intent_of(question) == intent
+
+
+def test_a_report_named_by_its_year_is_that_document():
+    asked = time_asked("2023年报告回顾过去五年经济年均增长多少", 2025)
+    assert (asked.years, asked.intent) == ((2023,), "report")
+    assert year_ranking([0, 1, 2], [2023, 2024, 2022], asked) == [0]

@@ -56,7 +56,7 @@ class RetrieveSettings:
     rrf_k: int = 60
     dense_weight: float = 0.8  # tuned on CMRC2018 dev (docs/EVALUATION.md)
     keyword_weight: float = 1.0
-    year_weight: float = 1.0  # a third ranking for questions that name a year: passages of documents of that year
+    year_weight: float = 1.5  # a third ranking for questions that name a year (speech dev: 1.5 > 1.0, = 2.0)
     relative_years: bool = True  # 今年/去年/近五年 resolved against the as-of year (default: the newest document's)
     year_intent: bool = True  # a plan question prefers its year's report, an outcome question the next year's
 

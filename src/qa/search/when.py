@@ -20,7 +20,7 @@ _OUTCOME = re.compile(r"完成|实现|增长了|增加了|下降了|提高了|�
 @dataclass(frozen=True)
 class TimeAsked:
     years: tuple[int, ...] = ()  # the years meant, in the order named
-    intent: str | None = None  # "plan", "outcome", or None when the question does not say
+    intent: str | None = None  # "plan", "outcome", "report" (2023年报告: that document), or None when unsaid
     relative: bool = False  # a year came from 今年/去年 and the as-of year
 
 
@@ -35,7 +35,8 @@ def time_asked(question: str, as_of_year: int | None) -> TimeAsked:
         for word in _RELATIVE_RE.findall(question):
             years.append(as_of_year + _RELATIVE[word])
             relative = True
-    return TimeAsked(years=tuple(dict.fromkeys(years)), intent=intent_of(question), relative=relative)
+    intent = "report" if named else intent_of(question)
+    return TimeAsked(years=tuple(dict.fromkeys(years)), intent=intent, relative=relative)
 
 
 def intent_of(question: str) -> str | None:
@@ -49,24 +50,10 @@ def intent_of(question: str) -> str | None:
 
 
 def year_ranking(fused: list[int], row_year, asked: TimeAsked) -> list[int]:
-    """The fused rows of the documents of the years asked, in fused order: a plan question's own year first, an
-    outcome question's next year first (the report of Y+1 reviews Y), both together when the intent is unknown."""
+    """The fused rows of the documents a question's years point to, in fused order: for a plan question, or one
+    that names the report (2023年报告), the documents of those years (targets are set in the year's own report); for
+    an outcome question the next years' (the report of Y+1 reviews Y); for a question that does not say, both."""
     own = set(asked.years)
     after = {y + 1 for y in asked.years}
-    if asked.intent == "plan":
-        groups = [own, after - own]
-    elif asked.intent == "outcome":
-        groups = [after, own - after]
-    else:
-        groups = [own | after]
-    return [row for group in groups for row in fused if int(row_year[row]) in group]
-
-
-def as_of_year(text: str | None) -> int | None:
-    """The year of an as-of date given as YYYY or YYYY-MM-DD (None for nothing given); InvalidSetting otherwise."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if not re.fullmatch(r"(1[89]\d\d|20\d\d)(-\d\d?-\d\d?)?", text):
-        raise InvalidSetting(name="as_of", value=text, valid="YYYY 或 YYYY-MM-DD，例如 2024 或 2024-03-05")
-    return int(text[:4])
+    wanted = {"plan": own, "report": own, "outcome": after}.get(asked.intent, own | after)
+    return [row for row in fused if int(row_year[row]) in wanted]
