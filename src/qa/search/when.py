@@ -57,3 +57,13 @@ def year_ranking(fused: list[int], row_year, asked: TimeAsked) -> list[int]:
     after = {y + 1 for y in asked.years}
     wanted = {"plan": own, "report": own, "outcome": after}.get(asked.intent, own | after)
     return [row for row in fused if int(row_year[row]) in wanted]
+
+
+def as_of_year(text: str | None) -> int | None:
+    """The year of an as-of date given as YYYY or YYYY-MM-DD (None for nothing given); InvalidSetting otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"(1[89]\d\d|20\d\d)(-\d\d?-\d\d?)?", text):
+        raise InvalidSetting(name="as_of", value=text, valid="YYYY 或 YYYY-MM-DD，例如 2024 或 2024-03-05")
+    return int(text[:4])
