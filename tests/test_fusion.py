@@ -108,3 +108,21 @@ def test_a_report_named_by_its_year_is_that_document():
     asked = time_asked("2023年报告回顾过去五年经济年均增长多少", 2025)
     assert (asked.years, asked.intent) == ((2023,), "report")
     assert year_ranking([0, 1, 2], [2023, 2024, 2022], asked) == [0]
+
+
+@pytest.mark.parametrize("text, year", [("2024", 2024), ("2024-03-05", 2024), (" 1999-1-2 ", 1999), ("", None),
+                                        (None, None)])
+def test_as_of_year(text, year):
+    from qa.search.when import as_of_year
+
+    assert as_of_year(text) == year
+
+
+@pytest.mark.parametrize("text", ["去年", "24", "2024/03/05", "3000", "2024-03-05T00:00"])
+def test_a_bad_as_of_is_refused_with_the_form(text):
+    from qa.errors import InvalidSetting
+    from qa.search.when import as_of_year
+
+    with pytest.raises(InvalidSetting) as caught:
+        as_of_year(text)
+    assert caught.value.details["valid"].startswith("YYYY 或 YYYY-MM-DD")
