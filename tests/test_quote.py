@@ -95,3 +95,30 @@ def test_a_run_in_heading_is_not_quoted_alone():
     assert quote.text == "（三）要坚持学习常态化制度化。要把学习作为一种生活方式、工作方式。"
     plain = choose_quote(passage(text), "如何坚持学习常态化制度化", tokenize("如何坚持学习常态化制度化"), idf)
     assert plain.text == "（三）要坚持学习常态化制度化。"  # without the section path it is just a sentence
+
+
+def _speech(text: str):
+    from qa.ingest.chunk import make_passages
+    from qa.ingest.structure import parse_document
+    from qa.settings import ChunkSettings
+
+    return make_passages(parse_document("t.txt", "报告\n\n" + text), ChunkSettings())[0]
+
+
+def test_a_which_question_quotes_the_whole_enumeration():
+    from qa.search.quotes import choose_quote
+
+    p = _speech("今年的主要目标是：国内生产总值增长8%左右；城镇新增就业不低于900万人；物价基本稳定。下一段另说别的。")
+    quote = choose_quote(p, "今年的主要目标有哪些？", tokenize("今年的主要目标有哪些？"), {})
+    assert quote.text == "今年的主要目标是：国内生产总值增长8%左右；城镇新增就业不低于900万人；物价基本稳定。"
+
+
+def test_a_why_question_takes_the_reason_that_follows():
+    from qa.search.quotes import choose_quote
+
+    p = _speech("把增长预期目标定在7.5%左右，兼顾了需要和可能。这与小康目标相衔接，有利于增强市场信心。另一句。")
+    question = "为什么把增长预期目标定在7.5%左右？"
+    quote = choose_quote(p, question, tokenize(question), {})
+    assert quote.text.endswith("有利于增强市场信心。") and quote.text.startswith("把增长预期目标")
+    same = choose_quote(p, "增长预期目标定在多少？", tokenize("增长预期目标定在多少？"), {})
+    assert same.text == "把增长预期目标定在7.5%左右，兼顾了需要和可能。"  # other questions: unchanged

@@ -17,6 +17,11 @@ BIGRAM_WEIGHT = 0.05  # character bigrams shared with the question: catches what
 NUMBER_BONUS = 0.3  # a question asking for a number or date prefers a sentence that has one
 _ASKS_NUMBER = re.compile(r"多少|几|哪一?年|何时|什么时候|多长|多大|多高|多远|多久|比例|数量|人口|面积|规模")
 _HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两％%]")
+# Kinds of question whose answer runs past the sentence that matches them best (docs/EVALUATION.md, speech dev)
+_ASKS_LIST = re.compile(r"哪些|有哪几|包括什么")
+_ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|为了什么|意义")
+_GIVES_REASON = re.compile(r"^(?:这|因为|由于|主要是|之所以|是为了|目的是|旨在|有利于)")
+MAX_QUOTE_CHARS = 200  # a quote grown by these rules stops before this length
 
 
 def bigrams(text: str) -> set[str]:
@@ -89,10 +94,26 @@ def choose_quote(passage: Passage, question: str, question_terms: Sequence[str],
     first, last = best_span(question, question_terms, texts, sentence_terms(passage), idf) or (0, 0)
     if (first, last) == (0, 0) and len(texts) > 1 and opens_with_heading(passage):
         last = 1
+    last = extend_for_kind(question, texts, first, last)
     start, end = passage.sentences[first].start, passage.sentences[last].end
     quote = Quote(text=passage.text[start:end], start=start, end=end)
     assert passage.text[quote.start : quote.end] == quote.text  # quotes are verbatim, always
     return quote
+
+
+def extend_for_kind(question: str, texts: Sequence[str], first: int, last: int) -> int:
+    """The last sentence of the quote, grown for questions whose answer runs on: a 哪些 question takes the rest of
+    an enumeration cut at ；, a 为什么 question the next sentence when it gives the reason (这…/由于…/有利于…)."""
+    def fits(i: int) -> bool:
+        return sum(len(t) for t in texts[first : i + 1]) <= MAX_QUOTE_CHARS
+
+    if _ASKS_LIST.search(question):
+        while last + 1 < len(texts) and texts[last].rstrip().endswith(("；", ";")) and fits(last + 1):
+            last += 1
+    elif _ASKS_REASON.search(question):
+        if last + 1 < len(texts) and _GIVES_REASON.match(texts[last + 1]) and fits(last + 1):
+            last += 1
+    return last
 
 
 # Reprints and copies: paragraphs whose 5-character shingles (letters and digits only, Simplified, NFKC)
