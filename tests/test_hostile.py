@@ -16,6 +16,7 @@ from qa.answer import Assistant
 from qa.app.cards import render_answer, render_documents, render_quotes
 from qa.app.messages import add_summary, error_message, message
 from qa.app.output import safe as _safe
+from qa.data_folder import check_name as _check_name, fit_name, keep_removed
 from qa.errors import InvalidSetting, TooLarge, UnreadableFile
 from qa.index.indexer import sync
 from qa.index.reader import IndexReader
@@ -24,7 +25,7 @@ from qa.ingest.extract import extract_document
 from qa.ingest.normalize import normalize_text
 from qa.ingest.read import scan
 from qa.ingest.structure import is_breadcrumb, parse_document, parse_source
-from qa.library import add_files, fit_name, keep_removed, list_documents, remove_document, _check_name
+from qa.library import add_files, list_documents, remove_document
 from qa.settings import Settings, from_environment
 
 SPEECH = "丙讲话\n\n一、要求\n\n要抓落实，要守纪律。\n"

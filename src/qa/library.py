@@ -1,23 +1,20 @@
 """Manage the documents in the data folder: add files, remove a document, list them with their status."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import AmbiguousDocument, DocumentNotFound, TooLarge, UnreadableFile
+from qa.data_folder import (check_request, fit_name, free_name, given_files, keep_removed, place, refusal,
+                            shown_name)
+from qa.errors import AmbiguousDocument, DocumentNotFound, UnreadableFile
 from qa.index.indexer import Progress, resolve, sync  # noqa: F401  (resolve: for the app)
 from qa.index.manifest import Manifest
 from qa.index.store import current_build, read_documents, writing
-from qa.ingest.read import TEXT_SUFFIXES, file_digest, inside, is_hidden, read_source, scan
+from qa.ingest.read import file_digest, read_source, scan
 from qa.ingest.structure import outline, parse_source
 from qa.records import BuildReport, DocumentStatus
-from qa.settings import LimitSettings, Settings
-
-REMOVED_FOLDER = ".removed"  # hidden, so scans skip it; removed files stay recoverable here
+from qa.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -46,94 +43,13 @@ class DocumentRow:
     details: dict = field(default_factory=dict)  # reason of a rejection, or the file it duplicates
 
 
-def _given_files(paths: list[Path], data_dir: Path, index_dir: Path) -> list[tuple[Path, str]]:
-    """(file, name in the data folder): a folder's supported files keep their place under the folder's name.
-
-    Inside a folder, hidden files and symlinks are passed over, and so are the data and index folders
-    themselves (`qa add .` in the project folder adds nothing twice)."""
-    out = []
-    skip = [Path(data_dir).resolve(), Path(index_dir).resolve()]
-    for path in map(Path, paths):
-        if path.is_dir():
-            top = path.resolve()
-            base = top.name or "root"  # `qa add .` names the folder by its real name, never "" or ".."
-            for folder, dirs, files in os.walk(path, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$"))
-                                 and Path(folder, d).resolve() not in skip)
-                for file in sorted(files):
-                    sub = Path(folder) / file
-                    rel = sub.relative_to(path)
-                    if is_hidden(rel.as_posix()) or sub.suffix.lower() not in TEXT_SUFFIXES or sub.is_symlink():
-                        continue
-                    out.append((sub, f"{base}/{rel.as_posix()}"))
-        else:
-            out.append((path, path.name))
-    return out
-
-
-def _check_name(name: str, data_dir: Path) -> str | None:
-    """Why a name cannot be used in the data folder (a reason code), or None when it can."""
-    parts = name.split("/")
-    if any(part in ("", ".", "..") for part in parts) or "\\" in name or any(ord(ch) < 32 for ch in name):
-        return "outside_data"
-    if is_hidden(name):
-        return "hidden_name"
-    root = Path(data_dir).resolve()
-    if not inside((root / name).resolve(), root):  # a symlinked folder inside data/ leading out of it
-        return "outside_data"
+def _unreadable(path: Path, name: str) -> dict | None:
+    """Why a file cannot be indexed (its format, encoding or content), or None when it can."""
+    try:
+        parse_source(name, read_source(path))
+    except UnreadableFile as exc:
+        return {k: v for k, v in exc.details.items() if k != "path"}
     return None
-
-
-def fit_name(name: str, limit: int) -> str:
-    """The name with each part shortened (keeping its suffix) to at most `limit` bytes of UTF-8: file systems
-    stop at 255, and a time stamp or counter may still be added."""
-    parts = []
-    for part in name.split("/"):
-        stem, suffix = (part[: -len(Path(part).suffix)], Path(part).suffix) if Path(part).suffix else (part, "")
-        while len((stem + suffix).encode("utf-8")) > limit and stem:
-            stem = stem[:-1]
-        parts.append(stem + suffix)
-    return "/".join(parts)
-
-
-def _free_name(name: str, taken: set[str]) -> str:
-    """`name`, or `stem (2).suffix`, … when another file of this request already took it."""
-    path = Path(name)
-    n = 1
-    while name in taken:
-        n += 1
-        name = (path.parent / f"{path.stem} ({n}){path.suffix}").as_posix()
-    return name
-
-
-def keep_removed(data_dir: Path, name: str) -> Path:
-    """Move a data file into data/.removed/ under a name never used before (time stamp, then a counter)."""
-    folder = Path(data_dir) / REMOVED_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    base = Path(name).name
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    # stay within the file system's 255 bytes whatever the name's length
-    while len(f"{stamp}-99_{base}".encode("utf-8")) > 250:
-        base = base[:-(len(Path(base).suffix) + 1)] + Path(base).suffix
-    n = 1
-    while True:
-        keep = folder / (f"{stamp}_{base}" if n == 1 else f"{stamp}-{n}_{base}")
-        try:  # O_EXCL: two removals in one second never take the same name
-            os.close(os.open(keep, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            break
-        except FileExistsError:
-            n += 1
-    os.replace(Path(data_dir) / name, keep)
-    return keep
-
-
-def _size_limits(given: list[tuple[Path, str]], limits: LimitSettings) -> None:
-    """Refuse the whole request when it is over the number or total size limit."""
-    if len(given) > limits.files:
-        raise TooLarge(reason="too_many_files", count=len(given), limit=limits.files)
-    total = sum(p.stat().st_size for p, _ in given if p.is_file())
-    if total > limits.request_mb * 2**20:
-        raise TooLarge(reason="request_too_large", size_mb=round(total / 2**20, 1), limit_mb=limits.request_mb)
 
 
 def add_files(settings: Settings, paths: list[Path], embedder, progress: Progress | None = None,
@@ -145,25 +61,17 @@ def add_files(settings: Settings, paths: list[Path], embedder, progress: Progres
     whole add holds the index's write lock: files and index change together, one writer at a time."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    given = _given_files(paths, data_dir, settings.index_dir)
-    _size_limits(given, settings.limits)
+    given = given_files(paths, data_dir, settings.index_dir)
+    check_request(given, settings.limits)
     with writing(settings.index_dir, notify, timeout=settings.limits.lock_wait_s):
         existing = {f.name: f.sha256 for f in scan(data_dir)}
         by_hash = {digest: name for name, digest in existing.items()}
         added, replaced, unchanged, duplicates, rejected = [], [], [], [], []
         taken: set[str] = set()  # names given to files of this request
         for path, name in given:
-            shown = _shown(path, name)
-            if not path.is_file():
-                rejected.append((shown, {"reason": "not_found"}))
-                continue
-            if why := _check_name(name, data_dir):
-                rejected.append((shown, {"reason": why}))
-                continue
-            size = path.stat().st_size
-            if size > settings.limits.file_mb * 2**20:
-                rejected.append((shown, {"reason": "file_too_large", "size_mb": round(size / 2**20, 1),
-                                         "limit_mb": settings.limits.file_mb}))
+            shown = shown_name(path, name)
+            if refused := refusal(path, name, data_dir, settings.limits):
+                rejected.append((shown, refused))
                 continue
             digest = file_digest(path)
             if existing.get(name) == digest:
@@ -172,29 +80,16 @@ def add_files(settings: Settings, paths: list[Path], embedder, progress: Progres
             if digest in by_hash and by_hash[digest] != name:
                 duplicates.append((shown, by_hash[digest]))
                 continue
-            try:
-                parse_source(name, read_source(path))
-            except UnreadableFile as exc:
-                rejected.append((shown, {k: v for k, v in exc.details.items() if k != "path"}))
+            if unreadable := _unreadable(path, name):
+                rejected.append((shown, unreadable))
                 continue
-            name = _free_name(fit_name(name, settings.limits.name_bytes), taken)
+            name = free_name(fit_name(name, settings.limits.name_bytes), taken)
             taken.add(name)
-            target = data_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.parent / f".incoming-{uuid.uuid4().hex[:12]}"  # short: any name length fits
-            partial.write_bytes(path.read_bytes())
-            if name in existing:
-                keep_removed(data_dir, name)  # the file it replaces stays recoverable
-            os.replace(partial, target)  # a half-copied file never appears under its real name
+            place(data_dir, path, name, replaces=name in existing)
             (replaced if name in existing else added).append(name)
             by_hash[digest], existing[name] = name, digest
         build = sync(settings, embedder, progress=progress, notify=notify)
     return AddReport(tuple(added), tuple(replaced), tuple(unchanged), tuple(duplicates), tuple(rejected), build)
-
-
-def _shown(path: Path, name: str) -> str:
-    """How a given file is named in messages: its name (an upload's temporary folder means nothing to a user)."""
-    return name if "/" in name else path.name
 
 
 def rebuild(settings: Settings, embedder, force: bool = False, progress: Progress | None = None,

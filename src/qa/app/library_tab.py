@@ -10,9 +10,10 @@ from pathlib import Path
 from qa.answer import Assistant
 from qa.app.cards import escape, render_documents
 from qa.app.messages import SUPPORTED, add_summary, build_summary, error_message, message
+from qa.data_folder import REMOVED_FOLDER
 from qa.errors import QAError
 from qa.ingest.read import inside
-from qa.library import REMOVED_FOLDER, DocumentRow, Progress, add_files, list_documents, rebuild, remove_document
+from qa.library import DocumentRow, Progress, add_files, list_documents, rebuild, remove_document
 from qa.records import DocumentStatus
 
 ALL_DOCUMENTS = "全部文档"
