@@ -9,9 +9,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qa.errors import EngineUnavailable
-from qa.settings import ENGINE_CHOICES
+from qa.settings import ENGINE_CHOICES, EmbedSettings
 
-BATCH = 16  # texts per engine call: batches of 8-16 beat 64 on every engine measured
+BATCH = EmbedSettings.batch_size  # texts per engine call (the settings' default: 8-16 beat 64 on every engine)
 Notify = Callable[..., None]  # notify(code, **details): one-off notices, put in words at the edge
 
 

@@ -16,13 +16,14 @@ import numpy as np
 from qa.errors import ModelUnavailable
 from qa.search import engines
 from qa.search.engines import ENGINES, Notify
+from qa.settings import EmbedSettings
 
 PROBE_VERSION = "1"
 # A lossy engine (int8) must be this much faster than the best faithful one to be chosen.
 LOSSY_PENALTY = 0.8
 FAITHFUL_COSINE = 0.999  # to the reference vectors: bf16 and fp32 engines reach 0.9999
 MIN_COSINE = 0.99  # below this an engine is refused (measured: int8 per channel 0.995)
-PROBE_BATCH = 16
+PROBE_BATCH = EmbedSettings.batch_size  # measured with the batches builds use
 
 # Windows like the ones the product embeds (20 to 200 characters of speech text), written for the probe.
 _PROBE_SOURCE = (
