@@ -126,3 +126,35 @@ def test_a_bad_as_of_is_refused_with_the_form(text):
     with pytest.raises(InvalidSetting) as caught:
         as_of_year(text)
     assert caught.value.details["valid"].startswith("YYYY 或 YYYY-MM-DD")
+
+
+def test_zscore_fusion_rewards_a_clear_lead():
+    from qa.search.fusion import zscore_fusion
+
+    dense = [("a", 0.90), ("b", 0.50), ("c", 0.49), ("d", 0.48)]  # a far ahead
+    bm25 = [("b", 10.0), ("a", 9.9), ("d", 9.8), ("c", 9.7)]  # b barely ahead
+    assert zscore_fusion([dense, bm25], [0.5, 0.5])[0][0] == "a"
+    from qa.search.fusion import reciprocal_rank_fusion
+
+    ranks = reciprocal_rank_fusion([[k for k, _ in dense], [k for k, _ in bm25]])
+    assert ranks[0][1] == ranks[1][1]  # by rank alone a and b tie: only the scores show a's lead
+
+
+@pytest.mark.parametrize("lists, expected", [
+    ([[], []], []),
+    ([[("x", 1.0)], []], [("x", 0.0)]),  # one key: no spread, no score
+    ([[("x", 2.0), ("y", 2.0)], []], [("x", 0.0), ("y", 0.0)]),  # equal scores: order of appearance
+    ([[("x", 1.0), ("y", 0.0)], [("z", 5.0), ("x", 1.0)]], [("x", 0.0), ("z", 0.5), ("y", -0.5)]),
+])
+def test_zscore_fusion_edge_cases(lists, expected):
+    from qa.search.fusion import zscore_fusion
+
+    got = zscore_fusion(lists, [0.5, 0.5])
+    assert [(k, round(v, 6)) for k, v in got] == sorted(expected, key=lambda e: -e[1])
+
+
+def test_zscore_fusion_needs_one_weight_per_list():
+    from qa.search.fusion import zscore_fusion
+
+    with pytest.raises(ValueError):
+        zscore_fusion([[("x", 1.0)]], [0.5, 0.5])

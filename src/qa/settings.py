@@ -53,8 +53,10 @@ class RetrieveSettings:
     candidates: int = 50
     fetch_factor: int = 3  # passages fetched per passage shown: copies of one passage are merged afterwards
     quote_passages: int = 20  # 找引文 reads the sentences of at least this many passages
+    fusion: str = "zscore"  # FUSIONS: how the dense and BM25 lists are joined (dev sets: zscore > rrf)
+    zscore_dense: float = 0.5  # with zscore fusion, the dense side's weight (BM25: 1 - this)
     rrf_k: int = 60
-    dense_weight: float = 0.8  # tuned on CMRC2018 dev (docs/EVALUATION.md)
+    dense_weight: float = 0.8  # with fusion rrf (tuned on CMRC2018 dev); with zscore, dense + keyword weigh the fused list
     keyword_weight: float = 1.0
     year_weight: float = 1.5  # a third ranking for questions that name a year (speech dev: 1.5 > 1.0, = 2.0)
     relative_years: bool = True  # 今年/去年/近五年 resolved against the as-of year (default: the newest document's)
@@ -84,6 +86,7 @@ class LimitSettings:
 
 
 MODES = ("hybrid", "dense", "keyword")
+FUSIONS = ("rrf", "zscore")
 EVAL_K = 10  # qa eval looks at the top 10 (R@1/3/5/10, MRR@10)
 DEFAULT_DATA_DIR = Path("data")
 
@@ -121,6 +124,8 @@ class Settings:
         if self.retrieve.mode not in MODES:
             raise InvalidSetting(name="mode", value=self.retrieve.mode, valid="、".join(MODES))
         _at_least("candidates", self.retrieve.candidates, 1, 10_000)
+        if self.retrieve.fusion not in FUSIONS:
+            raise InvalidSetting(name="fusion", value=self.retrieve.fusion, valid="、".join(FUSIONS))
         _at_least("rrf_k", self.retrieve.rrf_k, 0, 10_000)
         _at_least("port", self.serve.port, 1, 65535)
         _at_least("window_chars", self.chunk.window_chars, 50, 10_000)

@@ -9,7 +9,7 @@ import numpy as np
 
 from qa.errors import EmptyQuestion
 from qa.search.embed import Embedder
-from qa.search.fusion import reciprocal_rank_fusion
+from qa.search.fusion import reciprocal_rank_fusion, zscore_fusion
 from qa.search.tokens import keyword_tokens, simplified
 from qa.search.when import time_asked, year_ranking
 from qa.settings import RetrieveSettings
@@ -69,14 +69,15 @@ class Retriever:
             self._queries[question] = vector
         return vector
 
-    def dense(self, question: str, n: int, rows: np.ndarray | None = None) -> list[int]:
-        """Passage rows by their best window's cosine similarity, best first; only `rows` when given."""
+    def dense(self, question: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine of its best window), best first; only `rows` when given."""
         if self.index.size == 0:
             return []
-        return [row for row, _ in self.index.dense_search(self.query_vector(question), n, rows)]
+        return self.index.dense_search(self.query_vector(question), n, rows)
 
-    def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[int]:
-        return [row for row, _ in self.index.keyword.search(terms, n, rows)]
+    def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, BM25 score), best first; only `rows` when given."""
+        return self.index.keyword.search(terms, n, rows)
 
     @property
     def newest_year(self) -> int | None:
@@ -96,10 +97,18 @@ class Retriever:
         n = max(self.settings.candidates, k)
         terms = keyword_tokens(expand_aliases(question))
         mode = mode or self.settings.mode
-        dense = self.dense(question, n, rows) if mode != "keyword" else []
-        keyword = self.keyword(terms, n, rows) if mode != "dense" else []
-        lists, weights = [dense, keyword], [self.settings.dense_weight, self.settings.keyword_weight]
-        fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
+        dense_scored = self.dense(question, n, rows) if mode != "keyword" else []
+        keyword_scored = self.keyword(terms, n, rows) if mode != "dense" else []
+        dense, keyword = [row for row, _ in dense_scored], [row for row, _ in keyword_scored]
+        if mode == "hybrid" and self.settings.fusion == "zscore":
+            a = self.settings.zscore_dense
+            first = zscore_fusion([dense_scored, keyword_scored], [a, 1 - a])
+            # the year ranking below joins this one list with the weight both sides have together
+            lists, weights = [[row for row, _ in first]], [self.settings.dense_weight + self.settings.keyword_weight]
+            fused = first
+        else:
+            lists, weights = [dense, keyword], [self.settings.dense_weight, self.settings.keyword_weight]
+            fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
         asked = time_asked(question, (as_of or self.newest_year) if self.settings.relative_years else None)
         if not self.settings.year_intent:
             asked = replace(asked, intent=None)
