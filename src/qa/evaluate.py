@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from qa.answer import Assistant
-from qa.errors import BadQuestionFile, EmptyQuestion
+from qa.errors import BadQuestionFile, EmptyQuestion, InvalidSetting
 from qa.records import Hit
+from qa.search.when import as_of_year
 
 CUTOFFS = (1, 3, 5, 10)
 
@@ -117,8 +117,10 @@ def load_questions(path: Path) -> list[Question]:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise BadQuestionFile(path=str(path), line=number, reason="not_a_question") from None
-        if q.as_of is not None and not re.fullmatch(r"\d{4}(-\d\d-\d\d)?", str(q.as_of)):
-            raise BadQuestionFile(path=str(path), line=number, reason="bad_as_of")
+        try:
+            as_of_year(q.as_of)
+        except InvalidSetting:
+            raise BadQuestionFile(path=str(path), line=number, reason="bad_as_of") from None
         if not q.gold and not q.gold_passage_ids:
             raise BadQuestionFile(path=str(path), line=number, reason="no_gold")
         questions.append(q)
@@ -152,7 +154,7 @@ def evaluate(
     outcomes = []
     for i, q in enumerate(questions, start=1):
         try:
-            hits = assistant.ask(q.question, k, mode=mode, as_of=int(q.as_of[:4]) if q.as_of else None).hits
+            hits = assistant.ask(q.question, k, mode=mode, as_of=as_of_year(q.as_of)).hits
         except EmptyQuestion:  # a blank question in a QA set (CMRC2018 trial has two) counts as a miss
             hits = ()
         rank = next((h.rank for h in hits if is_relevant(h, q)), None)

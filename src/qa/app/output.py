@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 from qa.app.messages import message
+from qa.ingest.normalize import CONTROL
 from qa.records import Answer
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def safe(text: str) -> str:
     """Text for a terminal: control characters (escape codes among them) shown as \\xNN, never sent raw."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
 def print_answer(answer: Answer, as_json: bool) -> None:

@@ -146,7 +146,8 @@ def publish(index_dir: Path, manifest: Manifest) -> Path:
 
 def prune(index_dir: Path, keep: set[str]) -> None:
     """Remove builds other than `keep` (the serving one and its predecessor) and those a reader still has open
-    (in any process), segments none of the remaining builds lists, and leftovers of writers that were killed."""
+    (in any process), and segments none of the remaining builds lists. Call while holding `writing` (which has
+    already removed what killed writers left)."""
     index_dir = Path(index_dir)
     used: set[str] = set()
     builds = index_dir / BUILDS
@@ -162,7 +163,6 @@ def prune(index_dir: Path, keep: set[str]) -> None:
     for folder in segments.iterdir() if segments.is_dir() else ():
         if folder.name not in used:
             shutil.rmtree(folder, ignore_errors=True)
-    clean_leftovers(index_dir)
 
 
 def _being_read(folder: Path) -> bool:

@@ -13,7 +13,7 @@ _FOOTNOTE_MARK = re.compile(r"\[(?:注)?\d{1,3}\]")
 FOOTNOTE_LINE = re.compile(r"^\s*↑")
 # Control characters (terminal escape codes among them) have no place in a speech: printed raw they could
 # rewrite a terminal. Tab and newline stay.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strip_invisible(text: str) -> str:
@@ -34,4 +34,4 @@ def strip_footnote_marks(line: str) -> str:
 def normalize_text(text: str) -> str:
     """Newlines unified, invisible and control characters removed; everything else is kept verbatim."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return _CONTROL.sub("", strip_invisible(text))
+    return CONTROL.sub("", strip_invisible(text))

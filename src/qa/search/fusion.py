@@ -45,7 +45,7 @@ def zscore_fusion(
     if len(weights) != len(scored):
         raise ValueError(f"{len(weights)} weights for {len(scored)} lists")
     totals: dict[Hashable, float] = {}
-    for items, weight in zip(scored, weights):
+    for items in scored:
         for key, _ in items:
             totals.setdefault(key, 0.0)
     for items, weight in zip(scored, weights):

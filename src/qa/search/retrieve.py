@@ -59,6 +59,9 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._queries: dict[str, np.ndarray] = {}
+        # what 今年 means when the asker gives no date: the newest dated document (a reader never changes)
+        dated = index.row_year[index.row_year > 0]
+        self.newest_year = int(dated.max()) if len(dated) else None
 
     def query_vector(self, question: str) -> np.ndarray:
         vector = self._queries.get(question)
@@ -78,12 +81,6 @@ class Retriever:
     def keyword(self, terms: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, BM25 score), best first; only `rows` when given."""
         return self.index.keyword.search(terms, n, rows)
-
-    @property
-    def newest_year(self) -> int | None:
-        """The year of the newest dated document: what 今年 means when the asker gives no date."""
-        years = self.index.row_year[self.index.row_year > 0] if len(self.index.row_year) else []
-        return int(years.max()) if len(years) else None
 
     def search(self, question: str, k: int | None = None, rows: np.ndarray | None = None,
                mode: str | None = None, as_of: int | None = None) -> list[Candidate]:
