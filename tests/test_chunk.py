@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.ingest.chunk import make_passages, make_windows, passage_id, split_sentences
+from qa.ingest.chunk import lead_ins, make_passages, make_windows, passage_id, split_sentences
 from qa.ingest.structure import parse_document
 from qa.records import Span
 from qa.settings import ChunkSettings
@@ -91,3 +91,29 @@ def test_repeated_paragraphs_get_distinct_ids_and_rebuilds_are_idempotent():
     assert len({p.passage_id for p in first}) == 2
     assert [p.passage_id for p in first] == [p.passage_id for p in again]
     assert [p.paragraph for p in first] == [1, 2]
+
+
+def _passages(text: str):
+    return make_passages(parse_document("t.txt", text), ChunkSettings())
+
+
+def test_lead_in_reaches_the_next_paragraph_only():
+    passages = _passages("报告\n一、目标\n今年的主要预期目标是：\n国内生产总值增长5%左右。\n另一段话，不受引导。\n")
+    texts = [p.text for p in passages]
+    leads = lead_ins(passages)
+    assert leads[texts.index("国内生产总值增长5%左右。")] == "今年的主要预期目标是："
+    assert leads[texts.index("另一段话，不受引导。")] is None
+    assert leads[texts.index("今年的主要预期目标是：")] is None
+
+
+def test_lead_in_reaches_a_run_of_points_and_stops_at_a_new_section():
+    passages = _passages("报告\n一、成就\n主要成就是：\n——经济稳定增长。\n——就业总体稳定。\n二、任务\n粮食稳产。\n")
+    leads = dict(zip([p.text for p in passages], lead_ins(passages)))
+    assert leads["——经济稳定增长。"] == leads["——就业总体稳定。"] == "主要成就是："
+    assert leads["粮食稳产。"] is None
+
+
+def test_a_long_paragraph_ending_in_a_colon_is_no_lead_in():
+    long = "我们在过去一年里" * 10 + "取得了以下成绩："
+    passages = _passages(f"报告\n{long}\n成绩很多。\n")
+    assert lead_ins(passages) == [None, None]

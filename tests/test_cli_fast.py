@@ -191,3 +191,12 @@ def test_as_of_sets_what_this_year_means(capsys, tmp_path):
     assert "一万四千亿斤" in newest["text"] and "一万三千亿斤" in asked["text"]
     _, err = qa(capsys, "ask", "今年", "--as-of", "去年", *where, code=2)
     assert "YYYY 或 YYYY-MM-DD" in err
+
+
+def test_per_doc_lists_the_best_passage_of_each_document(capsys, where):
+    every = json.loads(qa(capsys, "ask", "学习 作风 就业", "--json", "-k", "5", *where)[0])["hits"]
+    best = json.loads(qa(capsys, "ask", "学习 作风 就业", "--json", "-k", "5", "--per-doc", "1", *where)[0])["hits"]
+    assert len({h["title"] for h in every}) < len(every)
+    assert sorted(h["title"] for h in best) == ["乙报告", "甲讲话"]
+    _, err = qa(capsys, "ask", "学习", "--per-doc", "-1", *where, code=2)
+    assert "per_document" in err and "0–100" in err

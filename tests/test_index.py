@@ -8,8 +8,8 @@ import pytest
 from conftest import TINY, write_corpus
 from fakes import FakeEmbedder
 
-from qa.answer import Assistant
-from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing
+from qa.answer import Assistant, limit_per_document
+from qa.errors import EmptyQuestion, IndexIncompatible, IndexMissing, InvalidSetting
 from qa.index import segment, store
 from qa.index.indexer import staleness, sync
 from qa.index.manifest import SCHEMA_VERSION
@@ -17,6 +17,7 @@ from qa.index.reader import IndexReader
 from qa.index.store import current_build
 from qa.ingest.chunk import make_passages
 from qa.ingest.structure import parse_document
+from qa.settings import Settings
 
 
 def test_round_trip(tiny, fake):
@@ -248,3 +249,21 @@ def test_embeddings_survive_a_build_that_dies_half_way(tiny, fake):
     assert current_build(tiny.index_dir) is None and len(dying.embedded) == 2
     report = sync(settings, fake)
     assert report.built and report.embedded == report.windows - 2 and report.reused == 2
+
+
+def test_per_document_limits_passages_of_one_document(tmp_path, fake):
+    assert limit_per_document([[0], [1, 3], [2], [4]], ["a", "a", "b", "a", "c"], 1) == [[0], [2], [4]]
+    assert limit_per_document([[0], [1], [2]], ["a", "a", "a"], 2) == [[0], [1]]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "甲.txt").write_text("甲讲话\n粮食生产稳定增长。\n粮食安全责任落实。\n粮食储备充足。\n", encoding="utf-8")
+    (data / "乙.txt").write_text("乙讲话\n粮食产量再创新高。\n", encoding="utf-8")
+    settings = Settings(data_dir=data, index_dir=tmp_path / "index")
+    assistant, _ = Assistant.open(settings, fake)
+    every = assistant.ask("粮食", 5)
+    assert [h.passage.title for h in every.hits].count("甲讲话") == 3
+    best = assistant.ask("粮食", 5, per_document=1)
+    assert sorted(h.passage.title for h in best.hits) == ["乙讲话", "甲讲话"]
+    assert [h.rank for h in best.hits] == [1, 2]
+    with pytest.raises(InvalidSetting):
+        assistant.ask("粮食", 5, per_document=-1)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.search import tokens as keyword
-from qa.search.bm25 import BM25, Postings, merge
+from qa.search.bm25 import B, BM25, K1, Postings, merge
 from qa.search.tokens import cut_for_search, keyword_tokens, simplified, tokenize
 
 REPORTS = ["经济总量稳步增长，粮食产量创历史新高。", "就业形势总体稳定。养老金按时足额发放。",
@@ -95,7 +95,7 @@ def test_traditional_question_finds_simplified_passage():
 def test_scores_equal_bm25s():
     bm25s = pytest.importorskip("bm25s")
     token_lists = [keyword_tokens(t) for t in REPORTS[:4]]
-    reference = bm25s.BM25()
+    reference = bm25s.BM25(k1=K1, b=B)
     reference.index(token_lists, show_progress=False)
     ours = _index(REPORTS[:4])
     query = keyword_tokens("粮食产量稳定增长")

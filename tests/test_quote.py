@@ -93,7 +93,7 @@ def test_a_run_in_heading_is_not_quoted_alone():
     idf = {t: 1.0 for t in tokenize("如何坚持学习常态化制度化")}
     quote = choose_quote(p, "如何坚持学习常态化制度化", tokenize("如何坚持学习常态化制度化"), idf)
     assert quote.text == "（三）要坚持学习常态化制度化。要把学习作为一种生活方式、工作方式。"
-    plain = choose_quote(passage(text), "如何坚持学习常态化制度化", tokenize("如何坚持学习常态化制度化"), idf)
+    plain = choose_quote(passage(text), "坚持学习常态化制度化", tokenize("坚持学习常态化制度化"), idf)
     assert plain.text == "（三）要坚持学习常态化制度化。"  # without the section path it is just a sentence
 
 
@@ -122,3 +122,25 @@ def test_a_why_question_takes_the_reason_that_follows():
     assert quote.text.endswith("有利于增强市场信心。") and quote.text.startswith("把增长预期目标")
     same = choose_quote(p, "增长预期目标定在多少？", tokenize("增长预期目标定在多少？"), {})
     assert same.text == "把增长预期目标定在7.5%左右，兼顾了需要和可能。"  # other questions: unchanged
+
+
+def test_a_how_question_takes_the_measures_after_a_sentence_naming_the_task():
+    from qa.search.quotes import choose_quote
+
+    p = _speech("强化就业优先政策。加大对企业稳岗扩岗支持力度。降低社保费率。实施稳岗返还政策。做好重点群体就业工作。")
+    question = "怎样加大对企业稳岗扩岗支持力度？"
+    quote = choose_quote(p, question, tokenize(question), {})
+    assert quote.text == "加大对企业稳岗扩岗支持力度。降低社保费率。实施稳岗返还政策。"
+    long = "加大对企业稳岗扩岗支持力度，" + "并且做好各方面的配套工作" * 4 + "。下一句。"
+    p = _speech(long)  # a sentence that already says how is quoted alone
+    assert choose_quote(p, question, tokenize(question), {}).text == long[: long.index("。") + 1]
+
+
+def test_question_kinds():
+    from qa.search.quotes import question_kind
+
+    assert question_kind("今年城镇新增就业目标是多少？") == "number"
+    assert question_kind("主要任务有哪些？") == "list"
+    assert question_kind("为什么要坚持稳中求进？") == "reason"
+    assert question_kind("如何推进乡村振兴？") == "means"
+    assert question_kind("党的力量来自哪里？") == "other"

@@ -49,6 +49,13 @@ def test_respond_appends_messages_and_reports_errors(tiny, fake):
     assert same == history
 
 
+def test_respond_can_list_the_best_passage_of_each_document(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    _, every = respond(assistant, "学习 作风 就业", [], 5)
+    _, best = respond(assistant, "学习 作风 就业", [], 5, best_per_document=True)
+    assert every[1]["content"].count("qa-card\"") > best[1]["content"].count("qa-card\"") == 2
+
+
 def test_app_builds_with_notices(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
     app = build_app(assistant, ["已跳过文件「<b>旧</b>.txt」：不是 UTF-8 编码。"])

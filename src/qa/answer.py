@@ -14,7 +14,19 @@ from qa.search.embed import Embedder, embedder_for, release
 from qa.search.quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
 from qa.search.retrieve import Retriever, clean_question
 from qa.search.tokens import tokenize
-from qa.settings import Settings
+from qa.settings import Settings, check_range
+
+def limit_per_document(groups: list[list[int]], doc_ids: list[str], limit: int) -> list[list[int]]:
+    """The groups in order, with at most `limit` led by a passage of any one document."""
+    shown: dict[str, int] = {}
+    kept = []
+    for group in groups:
+        doc = doc_ids[group[0]]
+        if shown.get(doc, 0) < limit:
+            shown[doc] = shown.get(doc, 0) + 1
+            kept.append(group)
+    return kept
+
 
 class _Served:
     """One loaded build and its retriever, with the number of requests using it: it is closed when it has been
@@ -94,15 +106,19 @@ class Assistant:
         return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            mode: str | None = None, as_of: int | None = None) -> Answer:
+            mode: str | None = None, as_of: int | None = None, per_document: int | None = None) -> Answer:
         """The k best passages for a question, each with its quote and citation. as_of: the year 今年 means
-        (default: the newest document's)."""
+        (default: the newest document's); per_document: at most this many passages of one document (1: the best
+        answer of each document; 0: no limit; default: the settings')."""
         question = clean_question(question)
+        if per_document is None:
+            per_document = self.settings.retrieve.per_document
+        check_range("per_document", per_document, 0, 100)
         with self.serving() as (index, retriever):
-            return self._ask(index, retriever, question, k, filters, mode, as_of)
+            return self._ask(index, retriever, question, k, filters, mode, as_of, per_document)
 
     def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
-             mode: str | None, as_of: int | None) -> Answer:
+             mode: str | None, as_of: int | None, per_document: int = 0) -> Answer:
         if index.size == 0:
             return Answer(question=question, notice="empty_index")
         rows = self._rows(index, filters)
@@ -113,10 +129,15 @@ class Assistant:
         k = k or self.settings.retrieve.k
         # fetch extra candidates so that k remain after copies of one passage are merged
         fetch = min(self.settings.retrieve.fetch_factor * k, max(k, self.settings.retrieve.candidates))
+        if per_document > 0:  # a document's further passages are skipped: look further down the fused list
+            fetch = max(fetch, self.settings.retrieve.candidates)
         candidates = retriever.search(question, fetch, rows, mode, as_of)
         passages = index.passages([c.row for c in candidates])
+        groups = group_near_duplicates([p.text for p in passages])
+        if per_document > 0:
+            groups = limit_per_document(groups, [p.doc_id for p in passages], per_document)
         hits = []
-        for rank, group in enumerate(group_near_duplicates([p.text for p in passages])[:k], start=1):
+        for rank, group in enumerate(groups[:k], start=1):
             cand, passage = candidates[group[0]], passages[group[0]]
             hits.append(
                 Hit(

@@ -10,6 +10,7 @@ from typing import Callable
 from qa.answer import Assistant
 from qa.errors import BadQuestionFile, EmptyQuestion, InvalidSetting
 from qa.records import Hit
+from qa.search.quotes import question_kind
 from qa.search.when import as_of_year
 
 CUTOFFS = (1, 3, 5, 10)
@@ -57,11 +58,18 @@ class Report:
         return sum(checked) / len(checked) if checked else None
 
     def by_category(self) -> dict[str, dict]:
-        """R@1, R@3 and quote@1 for each kind of question (empty when the questions have no category)."""
+        """R@1, R@3 and quote@1 for each category of question (empty when the questions have no category)."""
+        return self._by(lambda q: q.category)
+
+    def by_kind(self) -> dict[str, dict]:
+        """The same for each kind of answer asked for (quotes.question_kind: number, list, reason, means, other)."""
+        return self._by(lambda q: question_kind(q.question))
+
+    def _by(self, key: Callable[[Question], str | None]) -> dict[str, dict]:
         kinds: dict[str, list[Outcome]] = {}
         for o in self.outcomes:
-            if o.question.category:
-                kinds.setdefault(o.question.category, []).append(o)
+            if key(o.question):
+                kinds.setdefault(key(o.question), []).append(o)
         out = {}
         for kind, outcomes in sorted(kinds.items()):
             part = Report(outcomes=tuple(outcomes), k=self.k)
@@ -85,6 +93,7 @@ class Report:
             "mrr@10": round(self.mrr, 4),
             "quote@1": None if self.quote_at_1 is None else round(self.quote_at_1, 4),
             "by_category": self.by_category(),
+            "by_kind": self.by_kind(),
             "failures": [
                 {"question": o.question.question, "gold": list(o.question.gold or o.question.gold_passage_ids),
                  "top": o.top.citation.render() if o.top else None}

@@ -61,6 +61,7 @@ class RetrieveSettings:
     year_weight: float = 1.5  # a third ranking for questions that name a year (speech dev: 1.5 > 1.0, = 2.0)
     relative_years: bool = True  # 今年/去年/近五年 resolved against the as-of year (default: the newest document's)
     year_intent: bool = True  # a plan question prefers its year's report, an outcome question the next year's
+    per_document: int = 0  # at most this many passages of one document in an answer (0: no limit; 1: best per document)
 
 
 @dataclass(frozen=True)
@@ -120,27 +121,29 @@ class Settings:
         return new
 
     def validate(self) -> None:
-        _at_least("k", self.retrieve.k, 1, 100)
+        check_range("k", self.retrieve.k, 1, 100)
         if self.retrieve.mode not in MODES:
             raise InvalidSetting(name="mode", value=self.retrieve.mode, valid="、".join(MODES))
-        _at_least("candidates", self.retrieve.candidates, 1, 10_000)
+        check_range("candidates", self.retrieve.candidates, 1, 10_000)
+        check_range("per_document", self.retrieve.per_document, 0, 100)
         if self.retrieve.fusion not in FUSIONS:
             raise InvalidSetting(name="fusion", value=self.retrieve.fusion, valid="、".join(FUSIONS))
-        _at_least("rrf_k", self.retrieve.rrf_k, 0, 10_000)
-        _at_least("port", self.serve.port, 1, 65535)
-        _at_least("window_chars", self.chunk.window_chars, 50, 10_000)
-        _at_least("window_overlap", self.chunk.window_overlap, 0, 5)
-        _at_least("batch_size", self.embed.batch_size, 1, 1024)
+        check_range("rrf_k", self.retrieve.rrf_k, 0, 10_000)
+        check_range("port", self.serve.port, 1, 65535)
+        check_range("window_chars", self.chunk.window_chars, 50, 10_000)
+        check_range("window_overlap", self.chunk.window_overlap, 0, 5)
+        check_range("batch_size", self.embed.batch_size, 1, 1024)
         for name in ("file_mb", "request_mb", "files"):
-            _at_least(name, getattr(self.limits, name), 1, 1_000_000)
-        _at_least("lock_wait_s", self.limits.lock_wait_s, 0, 1_000_000)
+            check_range(name, getattr(self.limits, name), 1, 1_000_000)
+        check_range("lock_wait_s", self.limits.lock_wait_s, 0, 1_000_000)
         if self.serve.auth is not None and (":" not in self.serve.auth or self.serve.auth.startswith(":")):
             raise InvalidSetting(name="auth", value="***", valid="用户名:密码")
         if self.embed.engine not in ENGINE_CHOICES:
             raise InvalidSetting(name="engine", value=self.embed.engine, valid="、".join(ENGINE_CHOICES))
 
 
-def _at_least(name: str, value: int, low: int, high: int) -> None:
+def check_range(name: str, value: int, low: int, high: int) -> None:
+    """An integer setting inside [low, high], else InvalidSetting naming the range."""
     if not isinstance(value, int) or not low <= value <= high:
         raise InvalidSetting(name=name, value=value, valid=f"{low}–{high}")
 

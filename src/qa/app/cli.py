@@ -71,7 +71,7 @@ def cmd_ask(args) -> int:
     as_of = as_of_year(args.as_of)  # a bad date is refused before anything loads
     assistant = _open_assistant(settings, update=not args.no_update)
     if args.question != "-":
-        print_answer(assistant.ask(args.question, args.k, filters, as_of=as_of), args.json)
+        print_answer(assistant.ask(args.question, args.k, filters, as_of=as_of, per_document=args.per_doc), args.json)
         return 0
     # one question per line in, one JSON object per line out; a bad line does not stop the rest
     for line in sys.stdin:
@@ -79,8 +79,8 @@ def cmd_ask(args) -> int:
         if not question:
             continue
         try:
-            print(json.dumps(answer_json(assistant.ask(question, args.k, filters, as_of=as_of)), ensure_ascii=False),
-                  flush=True)
+            answer = assistant.ask(question, args.k, filters, as_of=as_of, per_document=args.per_doc)
+            print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         except QAError as exc:
             error = {"code": exc.code, "message": error_message(exc)}
             print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
@@ -233,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--year", metavar="YYYY[-YYYY]", help="只在该年份（或年份范围）的文档中查找")
         if name == "ask":
             p.add_argument("--as-of", metavar="YYYY[-MM-DD]", help="问题中的“今年”“去年”以此为准（默认：最新文档的年份）")
+            p.add_argument("--per-doc", type=int, metavar="N",
+                           help="每篇文档最多列 N 段（1：每篇文档的最佳答案；默认不限）")
 
     p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")

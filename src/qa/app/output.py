@@ -92,9 +92,13 @@ def print_report(summary: dict, show: int = 20) -> None:
     if summary["quote@1"] is not None:
         metrics.append(f"quote@1 {summary['quote@1']:.4f}")
     print("  ".join(metrics))
-    for kind, figures in summary.get("by_category", {}).items():
-        quote = "" if figures["quote@1"] is None else f"  quote@1 {figures['quote@1']:.2f}"
-        print(f"  {kind}（{figures['questions']} 题）：R@1 {figures.get('R@1', 0):.2f}  R@3 {figures.get('R@3', 0):.2f}{quote}")
+    for heading, group in (("按类别", "by_category"), ("按问法", "by_kind")):
+        if summary.get(group):
+            print(f"{heading}：")
+        for kind, figures in summary.get(group, {}).items():
+            quote = "" if figures["quote@1"] is None else f"  quote@1 {figures['quote@1']:.2f}"
+            print(f"  {kind}（{figures['questions']} 题）：R@1 {figures.get('R@1', 0):.2f}  "
+                  f"R@3 {figures.get('R@3', 0):.2f}{quote}")
     if summary["failures"]:
         print(f"前 {summary['k']} 名中没有答案的问题（{len(summary['failures'])} 个）：")
         for failure in summary["failures"][:show]:

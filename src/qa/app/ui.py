@@ -35,13 +35,14 @@ def find_quotes(assistant: Assistant, theme: str, k: int, doc: str | None = None
 
 
 def respond(assistant: Assistant, question: str, history: list, k: int, doc: str | None = None,
-            year: str | None = None, as_of: str | None = None):
+            year: str | None = None, as_of: str | None = None, best_per_document: bool = False):
     history = list(history or [])
     question = (question or "").strip()
     if not question:
         return "", history
     try:
-        reply = render_answer(assistant.ask(question, int(k), _filters(doc, year), as_of=as_of_year(as_of)))
+        reply = render_answer(assistant.ask(question, int(k), _filters(doc, year), as_of=as_of_year(as_of),
+                                            per_document=1 if best_per_document else None))
     except QAError as exc:
         reply = escape(error_message(exc))
     history.append({"role": "user", "content": escape(question)})
@@ -76,12 +77,13 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str]):
                           label="返回段落数", scale=3)
             as_of = gr.Textbox(label="“今年”指", placeholder="例如 2024（默认：最新文档的年份）", scale=1,
                                elem_id="qa-as-of")
+            per_document = gr.Checkbox(label="每篇文档只列最佳一段", value=False, scale=1, elem_id="qa-per-doc")
     gr.Examples(EXAMPLES, inputs=box, label="示例问题")
 
-    def handle(question, history, k_value, doc_value, year_value, as_of_value):
-        return respond(assistant, question, history, k_value, doc_value, year_value, as_of_value)
+    def handle(question, history, k_value, doc_value, year_value, as_of_value, per_document_value):
+        return respond(assistant, question, history, k_value, doc_value, year_value, as_of_value, per_document_value)
 
-    inputs = [box, chat, k, doc, year, as_of]
+    inputs = [box, chat, k, doc, year, as_of, per_document]
     box.submit(handle, inputs, [box, chat], api_name=False).then(None, js=SCROLL_TO_ANSWER)
     send.click(handle, inputs, [box, chat], api_name="ask").then(None, js=SCROLL_TO_ANSWER)
     return doc

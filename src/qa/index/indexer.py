@@ -26,7 +26,7 @@ from qa.index.reader import IndexReader
 from qa.index.segment import document_row, merge_segments, write_segment
 from qa.index.segment_reader import SegmentReader
 from qa.index.store import current_build, publish, writing
-from qa.ingest.chunk import CHUNKER_VERSION, make_passages
+from qa.ingest.chunk import CHUNKER_VERSION, lead_ins, make_passages
 from qa.ingest.read import scan
 from qa.records import BuildReport, Passage, Staleness
 from qa.search.bm25 import Postings
@@ -43,11 +43,13 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def keyword_text(passage: Passage, chunk: ChunkSettings, occasion: str | None = None) -> str:
-    """What BM25 indexes for a passage: its text, and with keyword_context its title, occasion and section path."""
+def keyword_text(passage: Passage, chunk: ChunkSettings, occasion: str | None = None, lead: str | None = None) -> str:
+    """What BM25 indexes for a passage: its text, and with keyword_context its title, occasion, section path and
+    the lead-in paragraph that introduces it."""
     if not chunk.keyword_context:
         return passage.text
-    return "\n".join([passage.title, *([occasion] if occasion else []), *passage.section_path, passage.text])
+    context = [passage.title, *([occasion] if occasion else []), *passage.section_path, *([lead] if lead else [])]
+    return "\n".join([*context, passage.text])
 
 
 def resolve(settings: Settings) -> Settings:
@@ -148,11 +150,13 @@ def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, 
     if not plan.new_docs:
         return None, 0, 0
     passages: list[tuple[Passage, str]] = []
+    leads: list[str | None] = []
     windows: dict[str, int] = {}
     for doc, _ in plan.new_docs:
         made = make_passages(doc, settings.chunk)
         windows[doc.doc_id] = sum(len(p.windows) for p in made)
         passages.extend((p, doc.source) for p in made)
+        leads.extend(lead_ins(made))
     # Traditional text is folded to Simplified for the model, as questions are (measured on DRCD dev)
     texts = [simplified(p.text[w.start : w.end]) for p, _ in passages for w in p.windows]
     hashes = [text_hash(t) for t in texts]
@@ -161,7 +165,7 @@ def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, 
         prepare(embedder)  # loading holds the GIL: done before tokenising starts beside the embedding
     # tokenising (Python) runs while the engine embeds (native code, without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        tokenised = pool.submit(_tokenise, passages, settings.chunk, occasions)
+        tokenised = pool.submit(_tokenise, passages, leads, settings.chunk, occasions)
         vectors, embedded = _embed_missing(embedder, texts, hashes, cache, settings.embed.batch_size, progress)
         passages, postings = tokenised.result()
     name = write_segment(settings.index_dir, [document_row(d, sha) for d, sha in plan.new_docs], passages, hashes,
@@ -173,11 +177,12 @@ def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, 
     return name, embedded, len(texts)
 
 
-def _tokenise(passages, chunk: ChunkSettings, occasions: dict) -> tuple[list[tuple[Passage, str]], Postings]:
+def _tokenise(passages, leads, chunk: ChunkSettings, occasions: dict) -> tuple[list[tuple[Passage, str]], Postings]:
     """Each sentence's words (stored, so choosing a quote never tokenises at question time) and BM25 postings."""
     with_terms = [(replace(p, terms=tuple(tuple(tokenize(p.sentence_text(i))) for i in range(len(p.sentences)))), source)
                   for p, source in passages]
-    postings = Postings.build([keyword_tokens(keyword_text(p, chunk, occasions.get(p.doc_id))) for p, _ in passages])
+    postings = Postings.build([keyword_tokens(keyword_text(p, chunk, occasions.get(p.doc_id), lead))
+                               for (p, _), lead in zip(passages, leads)])
     return with_terms, postings
 
 

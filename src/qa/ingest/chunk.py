@@ -8,7 +8,7 @@ from qa.settings import ChunkSettings
 
 # Bump when sentence, window or structure rules change: the manifest records it and a
 # mismatch re-chunks the corpus (embeddings of unchanged window texts are still reused).
-CHUNKER_VERSION = "5"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds, Simplified text embedded; 5: sentences capped in length, control characters dropped
+CHUNKER_VERSION = "6"  # 2: BM25 words+bigrams of Simplified text; 3: ids include the document; 4: heads, points, more heading kinds, Simplified text embedded; 5: sentences capped in length, control characters dropped; 6: lead-in paragraphs (…目标是：) give the keyword side context
 
 SENTENCE_END = "。！？；!?;"
 _CLOSERS = "”’」』）)】〕》\"'"
@@ -94,6 +94,34 @@ def passage_id(doc_id: str, section_path: tuple[str, ...], text: str, occurrence
     """
     key = "\x1f".join([doc_id, *section_path, text, str(occurrence)])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+# A short paragraph ending in a colon (今年经济社会发展的主要预期目标是：) introduces what follows, as a heading does:
+# the keyword side reads it with the paragraph after it, and with the run of numbered points it opens.
+LEAD_IN_CHARS = 60
+_LEAD_IN_END = ("：", ":")
+
+
+def lead_ins(passages: list[Passage]) -> list[str | None]:
+    """For each passage of one document, the lead-in paragraph that introduces it, or None."""
+    out: list[str | None] = []
+    lead: str | None = None
+    for i, p in enumerate(passages):
+        prev = passages[i - 1] if i else None
+        same_section = prev is not None and prev.section_path == p.section_path
+        if not same_section:
+            lead = None
+        elif is_lead_in(prev):
+            lead = prev.text.strip()
+        elif lead is not None and not (p.point and prev.point):
+            lead = None  # a lead-in reaches the next paragraph and the run of points that follows it
+        out.append(lead)
+    return out
+
+
+def is_lead_in(passage: Passage) -> bool:
+    text = passage.text.strip()
+    return len(text) <= LEAD_IN_CHARS and text.endswith(_LEAD_IN_END)
 
 
 def make_passages(doc: Document, settings: ChunkSettings) -> list[Passage]:

@@ -21,7 +21,24 @@ _HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿
 _ASKS_LIST = re.compile(r"哪些|有哪几|包括什么")
 _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|为了什么|意义")
 _GIVES_REASON = re.compile(r"^(?:这|因为|由于|主要是|之所以|是为了|目的是|旨在|有利于)")
+_ASKS_MEANS = re.compile(r"怎么|怎样|如何|哪些措施|什么措施|什么办法")
 MAX_QUOTE_CHARS = 200  # a quote grown by these rules stops before this length
+TASK_CHARS = 40  # a sentence this short that matches a 怎么/如何 question names the task, not the measures
+MEANS_SENTENCES, MEANS_QUOTE_CHARS = 2, 150
+
+
+def question_kind(question: str) -> str:
+    """The kind of answer a question asks for: number (多少/几), list (哪些), reason (为什么/意义), means (怎么/如何),
+    or other. Quote choice depends on it, and evaluation reports quote@1 for each."""
+    if _ASKS_LIST.search(question):
+        return "list"
+    if _ASKS_REASON.search(question):
+        return "reason"
+    if _ASKS_MEANS.search(question):
+        return "means"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    return "other"
 
 
 def bigrams(text: str) -> set[str]:
@@ -103,15 +120,20 @@ def choose_quote(passage: Passage, question: str, question_terms: Sequence[str],
 
 def extend_for_kind(question: str, texts: Sequence[str], first: int, last: int) -> int:
     """The last sentence of the quote, grown for questions whose answer runs on: a 哪些 question takes the rest of
-    an enumeration cut at ；, a 为什么 question the next sentence when it gives the reason (这…/由于…/有利于…)."""
-    def fits(i: int) -> bool:
-        return sum(len(t) for t in texts[first : i + 1]) <= MAX_QUOTE_CHARS
+    an enumeration cut at ；, a 为什么 question the next sentence when it gives the reason (这…/由于…/有利于…),
+    a 怎么/如何 question up to two measures after a short sentence that only names the task."""
+    def fits(i: int, limit: int = MAX_QUOTE_CHARS) -> bool:
+        return sum(len(t) for t in texts[first : i + 1]) <= limit
 
     if _ASKS_LIST.search(question):
         while last + 1 < len(texts) and texts[last].rstrip().endswith(("；", ";")) and fits(last + 1):
             last += 1
     elif _ASKS_REASON.search(question):
         if last + 1 < len(texts) and _GIVES_REASON.match(texts[last + 1]) and fits(last + 1):
+            last += 1
+    elif _ASKS_MEANS.search(question) and last == first and len(texts[first]) <= TASK_CHARS:
+        # a short sentence naming the task (加大对企业稳岗扩岗支持力度。) is followed by its measures
+        while last - first < MEANS_SENTENCES and last + 1 < len(texts) and fits(last + 1, MEANS_QUOTE_CHARS):
             last += 1
     return last
 
