@@ -92,9 +92,9 @@ def test_a_run_in_heading_is_not_quoted_alone():
     p = replace(passage(text), section_path=("二、要深化理论武装", "（三）要坚持学习常态化制度化"))
     idf = {t: 1.0 for t in tokenize("如何坚持学习常态化制度化")}
     quote = choose_quote(p, "如何坚持学习常态化制度化", tokenize("如何坚持学习常态化制度化"), idf)
-    assert quote.text == "（三）要坚持学习常态化制度化。要把学习作为一种生活方式、工作方式。"
+    assert quote.text == "要坚持学习常态化制度化。要把学习作为一种生活方式、工作方式。"  # never the heading's number
     plain = choose_quote(passage(text), "坚持学习常态化制度化", tokenize("坚持学习常态化制度化"), idf)
-    assert plain.text == "（三）要坚持学习常态化制度化。"  # without the section path it is just a sentence
+    assert plain.text == "要坚持学习常态化制度化。"  # without the section path it is just a sentence
 
 
 def _speech(text: str):
@@ -144,3 +144,34 @@ def test_question_kinds():
     assert question_kind("为什么要坚持稳中求进？") == "reason"
     assert question_kind("如何推进乡村振兴？") == "means"
     assert question_kind("党的力量来自哪里？") == "other"
+
+
+def test_quotation_marks_are_balanced_by_growing_or_cutting_the_quote():
+    from qa.search.quotes import quote_span, unbalanced
+
+    def quote(text, first, last=None):
+        sentences = split_sentences(text)
+        start, end = quote_span(text, sentences, first, first if last is None else last)
+        return text[start:end]
+
+    text = "总书记指出：“学习是立身之本。要持之以恒。”我们要照办。"
+    assert quote(text, 0) == "总书记指出：“学习是立身之本。要持之以恒。”"  # grown to the closing mark
+    assert quote(text, 1) == "总书记指出：“学习是立身之本。要持之以恒。”"  # grown back to the opening mark
+    assert quote("他说：“我们要团结，要奋斗，要把事业推向前进。", 0) == "我们要团结，要奋斗，要把事业推向前进。"
+    assert quote("报告说：「坚持稳中求进」是工作总基调。", 0) == "报告说：「坚持稳中求进」是工作总基调。"
+    assert quote("（二）要抓好落实。落实是关键。", 0, 1) == "要抓好落实。落实是关键。"
+    assert quote("一是要抓好落实。", 0) == "一是要抓好落实。"  # a point's 一是 is part of the sentence
+    assert unbalanced("“甲「乙」”") == ([], []) and unbalanced("甲”乙“") == ([3], [1])
+
+
+@given(st.text(alphabet="甲乙丙。，“”「」‘’（一）、 ", max_size=40), st.data())
+def test_quotes_are_never_empty_and_stay_inside_their_sentences_span(text, data):
+    from qa.search.quotes import quote_span
+
+    sentences = split_sentences(text)
+    if not sentences:
+        return
+    first = data.draw(st.integers(0, len(sentences) - 1))
+    last = data.draw(st.integers(first, len(sentences) - 1))
+    start, end = quote_span(text, sentences, first, last)
+    assert 0 <= start < end <= len(text)

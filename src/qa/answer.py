@@ -11,7 +11,7 @@ from qa.index.reader import IndexReader
 from qa.index.store import current_build
 from qa.records import Answer, BuildReport, Citation, Filters, Hit, Quote
 from qa.search.embed import Embedder, embedder_for, release
-from qa.search.quotes import choose_quote, group_near_duplicates, quotability, sentence_scores
+from qa.search.quotes import choose_quote, group_near_duplicates, quotability, quote_span, sentence_scores
 from qa.search.retrieve import Retriever, clean_question
 from qa.search.tokens import tokenize
 from qa.settings import Settings, check_range
@@ -181,13 +181,13 @@ class Assistant:
         hits = []
         for rank, group in enumerate(group_near_duplicates(texts)[:k], start=1):
             score, _, i, passage = found[group[0]]
-            span = passage.sentences[i]
+            start, end = quote_span(passage.text, passage.sentences, i, i)
             hits.append(
                 Hit(
                     rank=rank,
                     score=score,
                     passage=passage,
-                    quote=Quote(text=passage.text[span.start : span.end], start=span.start, end=span.end),
+                    quote=Quote(text=passage.text[start:end], start=start, end=end),
                     citation=Citation.of(passage),
                     also_in=tuple(Citation.of(found[j][3]) for j in group[1:]),
                 )

@@ -49,6 +49,18 @@ def parse_heading(line: str) -> Heading | None:
     return Heading(level=level, title=display_heading(title), run_in=not standalone)
 
 
+def heading_number_end(text: str) -> int:
+    """Offset just past a heading's number at the start of text (（三）, 一、, 2., （4）) and the space after it;
+    0 when text does not start with one. Points (一是, 第一，) are words of the sentence and are kept."""
+    for _, pattern in HEADING_KINDS[1:]:
+        if m := pattern.match(text):
+            end = m.end()
+            while end < len(text) and text[end] in SPACE:
+                end += 1
+            return end if end < len(text) else 0
+    return 0
+
+
 def point_marker(line: str) -> str | None:
     """'一是', '第一' or '——' when the paragraph is a numbered point of its section, else None."""
     line = line.strip(SPACE)

@@ -5,8 +5,8 @@ import re
 import unicodedata
 from typing import Mapping, Sequence
 
-from qa.ingest.headings import display_heading
-from qa.records import Passage, Quote
+from qa.ingest.headings import display_heading, heading_number_end
+from qa.records import Passage, Quote, Span
 from qa.search.tokens import simplified, tokenize
 
 # Quote scoring, chosen on CMRC2018 dev (docs/EVALUATION.md): coverage of the question's distinct terms
@@ -112,10 +112,66 @@ def choose_quote(passage: Passage, question: str, question_terms: Sequence[str],
     if (first, last) == (0, 0) and len(texts) > 1 and opens_with_heading(passage):
         last = 1
     last = extend_for_kind(question, texts, first, last)
-    start, end = passage.sentences[first].start, passage.sentences[last].end
+    start, end = quote_span(passage.text, passage.sentences, first, last)
     quote = Quote(text=passage.text[start:end], start=start, end=end)
     assert passage.text[quote.start : quote.end] == quote.text  # quotes are verbatim, always
     return quote
+
+
+_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’"}
+_CLOSER_OF = {close: open_ for open_, close in _PAIRS.items()}
+BALANCE_CHARS = 300  # a quote grows to close a quotation up to this length; past it, it is cut instead
+
+
+def unbalanced(text: str) -> tuple[list[int], list[int]]:
+    """Offsets of the quotation marks in text left open (“ without ”) and of those closed without an opening."""
+    open_at: dict[str, list[int]] = {o: [] for o in _PAIRS}
+    stray = []
+    for i, ch in enumerate(text):
+        if ch in _PAIRS:
+            open_at[ch].append(i)
+        elif ch in _CLOSER_OF:
+            if open_at[_CLOSER_OF[ch]]:
+                open_at[_CLOSER_OF[ch]].pop()
+            else:
+                stray.append(i)
+    return sorted(i for offsets in open_at.values() for i in offsets), stray
+
+
+def quote_span(text: str, sentences: Sequence[Span], first: int, last: int) -> tuple[int, int]:
+    """Character offsets of the quote made of sentences first..last, so that a writer can paste it: quotation
+    marks balanced (grown by whole sentences to the closing mark in the paragraph, else started after an opening
+    mark or ended before a closing one it lacks) and no heading number in front (（三）要坚持… → 要坚持…)."""
+    while True:
+        start, end = sentences[first].start, sentences[last].end
+        opened, stray = unbalanced(text[start:end])
+        if opened and last + 1 < len(sentences) and sentences[last + 1].end - start <= BALANCE_CHARS:
+            last += 1
+        elif stray and not opened and first > 0 and end - sentences[first - 1].start <= BALANCE_CHARS:
+            first -= 1
+        else:
+            break
+    whole = start, end
+    if stray:  # the quotation the quote sits in closes inside it: keep the longer side of the closing marks
+        start, end = _longer_side(start, end, stray)
+    opened, _ = unbalanced(text[start:end])
+    if opened:  # a quotation that never closes in this paragraph: keep the longer side of the opening marks
+        start, end = _longer_side(start, end, opened)
+    start += heading_number_end(text[start:end])
+    while start < end and text[start] in _BLANK:
+        start += 1
+    while end > start and text[end - 1] in _BLANK:
+        end -= 1
+    return (start, end) if start < end else whole
+
+
+_BLANK = " \t\n\u3000\xa0"
+
+
+def _longer_side(start: int, end: int, marks: list[int]) -> tuple[int, int]:
+    """(start, end) cut to the text before the first mark or after the last one, whichever is longer."""
+    before, after = marks[0], (end - start) - (marks[-1] + 1)
+    return (start, start + before) if before >= after else (start + marks[-1] + 1, end)
 
 
 def extend_for_kind(question: str, texts: Sequence[str], first: int, last: int) -> int:
