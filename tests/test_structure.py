@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import SEED, SHARED
@@ -165,3 +166,26 @@ def test_heading_counts_agree_with_the_shared_index():
         found = [level for level, _ in doc.sections]
         want = row["headings"]
         assert (found.count(1), found.count(2)) == (want.get("h_一、", 0), want.get("h_（一）", 0)), row["file"]
+
+
+def test_a_salutation_closes_numbered_sub_sections():
+    text = ("2024年政府工作报告\n\n三、2024年政府工作任务\n\n（十）切实保障和改善民生\n\n加强社会保障。\n\n各位代表！\n\n"
+            "我们要坚持和完善民族区域自治制度。\n\n四、结束语\n\n（一）团结奋斗\n\n同志们：\n\n奋斗创造未来。\n")
+    doc = parse_document("2024_报告.txt", text)
+    paths = {p.text: p.section_path for p in doc.paragraphs}
+    assert paths["加强社会保障。"] == ("三、2024年政府工作任务", "（十）切实保障和改善民生")
+    assert paths["各位代表！"] == paths["我们要坚持和完善民族区域自治制度。"] == ("三、2024年政府工作任务",)
+    assert paths["奋斗创造未来。"] == ("四、结束语",)
+    assert [level for level, _ in doc.sections] == [1, 2, 1, 2]  # the headings themselves are all kept
+
+
+@pytest.mark.skipif(not (SHARED / "speeches").is_dir(), reason="shared speeches not present")
+def test_closing_parts_of_the_work_reports_are_not_in_their_last_sub_section():
+    """民族、宗教、国防、港澳台、外交 and the closing words follow 各位代表！ in the 52 work reports: none of them is cited
+    under the last （十）."""
+    closing = re.compile(r"^我们要坚持和完善民族区域自治制度|^我们要继续全面准确贯彻“一国两制”")
+    for path in sorted((SHARED / "speeches" / "gov_work_reports").glob("*.txt")):
+        doc = parse_document(path.name, read_text(path))
+        for para in doc.paragraphs:
+            if closing.match(para.text) or para.text.strip() == "各位代表！":
+                assert len(para.section_path) <= 1, (path.name, para.section_path, para.text[:20])

@@ -23,6 +23,12 @@ _TRAILER = re.compile(r"^(相关推荐|热门文档|相关文章|相关阅读|�
 _NUMBERS_ONLY = re.compile(r"^[\d\s,./:：-]+$")
 # A —— item is named in citations by its lead sentence when it is at most this long, else by its number.
 MAX_POINT_CHARS = 20
+# 各位代表！ on a line of its own: the speaker turns back to the audience, and the running text of the chapter resumes.
+# In all 52 government work reports every such line inside a numbered sub-section (（十）…) comes after that
+# sub-section's last paragraph (民族、宗教、国防、港澳台、外交 and the closing words follow), so it closes the
+# sub-sections (rank 2 and deeper) and leaves the chapter (一、, 第一部分) open.
+SALUTATION = re.compile(r"^(?:各位代表|代表们|各位委员|同志们|同志们、朋友们|女士们、先生们)[！!：:]$")
+CHAPTER_RANK = 1
 
 
 def is_noise(line: str) -> bool:
@@ -113,6 +119,9 @@ def place_paragraphs(
             sections.append((heading.level, tuple(title for _, title in open_headings)))
             if not heading.run_in:
                 continue
+        elif SALUTATION.match(line.strip(SPACE)):
+            while open_headings and open_headings[-1][0] > CHAPTER_RANK:
+                open_headings.pop()
         path = tuple(title for _, title in open_headings)
         counts[path] = counts.get(path, 0) + 1
         point = None if heading is not None else point_marker(line)
