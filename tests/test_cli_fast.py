@@ -200,3 +200,14 @@ def test_per_doc_lists_the_best_passage_of_each_document(capsys, where):
     assert sorted(h["title"] for h in best) == ["乙报告", "甲讲话"]
     _, err = qa(capsys, "ask", "学习", "--per-doc", "-1", *where, code=2)
     assert "per_document" in err and "0–100" in err
+
+
+def test_an_unreliable_answer_says_so_in_words_and_json(capsys, where, monkeypatch):
+    from qa.search import confidence
+
+    monkeypatch.setitem(confidence.CALIBRATIONS, "fake-bigram",
+                        confidence.Calibration(dense_floor=2.0, keyword_floor=2.0, dense_high=3.0, keyword_high=3.0))
+    out, _ = qa(capsys, "ask", "天气怎么样", "-k", "1", *where)
+    assert "没有找到可靠的相关原文" in out and "仍然查看最接近的 1 段" in out and "相关度：低" in out
+    answer = json.loads(qa(capsys, "ask", "天气怎么样", "-k", "1", "--json", *where)[0])
+    assert answer["confident"] is False and answer["hits"][0]["confidence"] == "low"

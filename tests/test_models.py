@@ -20,6 +20,17 @@ def test_bundled_model_answers_the_seed_question(seed_index):
 
 
 @pytest.mark.model
+def test_bundled_model_says_when_nothing_reliable_was_found(seed_index):
+    _, assistant = seed_index
+    answer = assistant.ask("党的力量来自哪里？")
+    assert answer.confident is True and answer.hits[0].confidence in ("high", "medium")
+    for question in ("今天天气怎么样？", "Who painted the Mona Lisa?", "红烧肉怎么做才好吃？"):
+        off = assistant.ask(question)
+        assert off.confident is False and off.hits, question  # the closest passages are still there, marked low
+        assert all(h.confidence == "low" for h in off.hits)
+
+
+@pytest.mark.model
 def test_bundled_model_vectors_are_normalised(seed_index):
     _, assistant = seed_index
     q = assistant.embedder.embed_queries(["党的力量来自哪里？"])

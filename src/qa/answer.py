@@ -12,8 +12,9 @@ from qa.index.store import current_build
 from qa.records import Answer, BuildReport, Citation, Filters, Hit, Quote
 from qa.search.embed import Embedder, embedder_for, release
 from qa.search.quotes import choose_quote, group_near_duplicates, quotability, quote_span, sentence_scores
-from qa.search.retrieve import Retriever, clean_question
-from qa.search.tokens import tokenize
+from qa.search.confidence import LOW, calibration_for, level
+from qa.search.retrieve import Retriever, clean_question, expand_aliases
+from qa.search.tokens import keyword_tokens, tokenize
 from qa.settings import Settings, check_range
 
 def limit_per_document(groups: list[list[int]], doc_ids: list[str], limit: int) -> list[list[int]]:
@@ -136,6 +137,15 @@ class Assistant:
         groups = group_near_duplicates([p.text for p in passages])
         if per_document > 0:
             groups = limit_per_document(groups, [p.doc_id for p in passages], per_document)
+        calibration = calibration_for(self.embedder.name)
+        ceiling = index.keyword.ceiling(keyword_tokens(expand_aliases(question))) or 1.0
+
+        def judged(cand) -> str | None:
+            keyword = cand.keyword_score / ceiling if cand.keyword_score is not None else None
+            return level(cand.dense_score, keyword, calibration)
+
+        verdicts = [judged(c) for c in candidates]
+        confident = None if calibration is None else any(v != LOW for v in verdicts)
         hits = []
         for rank, group in enumerate(groups[:k], start=1):
             cand, passage = candidates[group[0]], passages[group[0]]
@@ -149,9 +159,10 @@ class Assistant:
                     dense_rank=cand.dense_rank,
                     keyword_rank=cand.keyword_rank,
                     also_in=tuple(Citation.of(passages[i]) for i in group[1:]),
+                    confidence=verdicts[group[0]],
                 )
             )
-        return Answer(question=question, hits=tuple(hits))
+        return Answer(question=question, hits=tuple(hits), confident=confident)
 
     def find_quotes(self, theme: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Quotable sentences on a theme across the documents: best first, copies merged."""

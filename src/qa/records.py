@@ -121,6 +121,7 @@ class Hit:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     also_in: tuple[Citation, ...] = ()  # near-identical passages elsewhere (reprints, copies)
+    confidence: str | None = None  # high / medium / low (search.confidence); None when the model is not calibrated
 
     @property
     def quote_line(self) -> str:
@@ -144,6 +145,7 @@ class Hit:
             "citation": self.citation.render(),
             "citation_line": self.quote_line,
             "also_in": [c.render() for c in self.also_in],
+            "confidence": self.confidence,
         }
 
 
@@ -154,6 +156,8 @@ class Answer:
     question: str
     hits: tuple[Hit, ...] = field(default_factory=tuple)
     notice: str | None = None  # an error/notice code, translated at the edge
+    # False: nothing found is reliable (the hits are only the closest passages); None: no calibration for the model
+    confident: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """HTML for the browser: citation cards with highlighted quotes, the document table, and the page's CSS and JS."""
 from __future__ import annotations
 
-from qa.app.messages import STATUS_LABELS, document_line, message
+from qa.app.messages import CONFIDENCE_LABELS, STATUS_LABELS, document_line, message
 from qa.records import Answer, DocumentStatus, Hit
 
 CSS = """
@@ -17,6 +17,9 @@ CSS = """
 .qa-copy {flex: none; padding: 2px 10px; border: 1px solid #c9c9c9; border-radius: 4px; background: #fafafa;
           cursor: pointer; font-size: 0.85em;}
 .qa-also {margin-top: 4px; color: #666; font-size: 0.85em;}
+.qa-high {color: #2e7d32;} .qa-medium {color: #8a6d00;} .qa-low {color: #999;}
+.qa-none {font-weight: 600; margin: 4px 0;}
+.qa-closest summary {cursor: pointer; color: #666;}
 """
 
 # After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
@@ -80,10 +83,9 @@ def _also(hit: Hit) -> str:
 def render_hit(hit: Hit) -> str:
     """One citation card: the citation, the quote highlighted in its context, the whole paragraph on demand."""
     p, q = hit.passage, hit.quote
-    head = (
-        f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}'
-        f'<span class="qa-score">相关度 {hit.score:.4f}</span></div>'
-    )
+    label = CONFIDENCE_LABELS.get(hit.confidence or "")
+    score = f'<span class="qa-score qa-{hit.confidence}">相关度：{label}</span>' if label else ""
+    head = f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}{score}</div>'
     foot = _copy_line(hit) + _also(hit)
     if len(p.text) <= 2 * CONTEXT_CHARS + len(q.text):
         return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p>{foot}</div>'
@@ -103,6 +105,10 @@ def render_answer(answer: Answer) -> str:
         return escape(message("no_hits"))
     # no blank lines: Markdown would otherwise treat what follows as text, not HTML
     cards = "".join(render_hit(h) for h in answer.hits)
+    if answer.confident is False:  # the closest passages stay one click away, never presented as an answer
+        fold = escape(message("closest_passages", count=len(answer.hits)))
+        return (f'<div class="qa-answer"><p class="qa-none">{escape(message("not_confident"))}</p>'
+                f'<details class="qa-closest"><summary>{fold}</summary>{cards}</details></div>')
     return f'<div class="qa-answer">找到 {len(answer.hits)} 段相关原文：{cards}</div>'
 
 

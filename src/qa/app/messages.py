@@ -73,6 +73,8 @@ _TEMPLATES = {
     "bad_question_file": "问题文件「{path}」第 {line} 行无效：{reason}。每行应为 JSON，含 question，以及 gold（短语列表）或 gold_passage_ids。",
     "empty_index": "索引中还没有任何文档。请把讲稿（.txt、.docx、.html、.pdf 等）放进 data/ 目录或在“文档管理”中上传，再重新建立索引。",
     "no_hits": "没有找到相关段落，请换个说法再问。",
+    "not_confident": "没有找到可靠的相关原文。这个问题可能不在已索引的文档里，请换个说法，或确认相关讲稿已经添加。",
+    "closest_passages": "仍然查看最接近的 {count} 段（仅供参考）",
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
     "document_not_found": "没有找到文档「{key}」。可选：{choices}。",
     "ambiguous_document": "「{key}」对应多篇文档，请写得更具体（文件名或 id）：{choices}。",
@@ -217,6 +219,7 @@ def add_summary(report) -> list[str]:
     return lines
 
 
+CONFIDENCE_LABELS = {"high": "高", "medium": "中", "low": "低"}
 STATUS_LABELS = {DocumentStatus.INDEXED: "已索引", DocumentStatus.DUPLICATE: "重复", DocumentStatus.REJECTED: "无法读取",
                  DocumentStatus.PENDING: "待索引", DocumentStatus.REMOVED: "待移除"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from qa.app.messages import message
+from qa.app.messages import CONFIDENCE_LABELS, message
 from qa.ingest.normalize import CONTROL
 from qa.records import Answer
 
@@ -27,9 +27,13 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         print(message("no_hits"))
         return
     bold = sys.stdout.isatty()
+    if answer.confident is False:
+        print(message("not_confident"))
+        print(message("closest_passages", count=len(answer.hits)) + "：")
     for hit in answer.hits:
         p, q = hit.passage, hit.quote
-        print(f"\n[{hit.rank}] {safe(hit.citation.render())}  （得分 {hit.score:.4f}）")
+        label = CONFIDENCE_LABELS.get(hit.confidence or "")
+        print(f"\n[{hit.rank}] {safe(hit.citation.render())}" + (f"  （相关度：{label}）" if label else ""))
         print(f"    引用：{safe(hit.quote_line)}")
         quote = safe(q.text)
         marked = safe(p.text[: q.start]) + (f"\033[1;33m{quote}\033[0m" if bold else quote) + safe(p.text[q.end :])
@@ -39,7 +43,7 @@ def print_answer(answer: Answer, as_json: bool) -> None:
 
 
 def answer_json(answer: Answer) -> dict:
-    out = {"question": answer.question, "hits": [h.to_json() for h in answer.hits]}
+    out = {"question": answer.question, "confident": answer.confident, "hits": [h.to_json() for h in answer.hits]}
     if answer.notice:
         out["notice"] = {"code": answer.notice, "message": message(answer.notice)}
     return out

@@ -157,6 +157,15 @@ class BM25:
         df = len(self._postings(int(term_hashes([token])[0]))[0])
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5)) if df else 0.0
 
+    def ceiling(self, tokens: Sequence[str]) -> float:
+        """What a passage holding every token of the question many times would score (tf saturates at 1): the sum
+        of their idf, a token no passage has counted at the idf of the rarest. Scores over it compare across
+        questions."""
+        if self.size == 0:
+            return 0.0
+        rarest = math.log(1 + (self.size + 0.5) / 0.5)
+        return sum(self.idf(t) or rarest for t in tokens)
+
     def search(self, tokens: Sequence[str], n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(global row, score) of the best n live rows with a positive score, best first; only `allowed` rows if given.
 

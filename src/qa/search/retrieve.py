@@ -29,6 +29,8 @@ class Candidate:
     score: float
     dense_rank: int | None
     keyword_rank: int | None
+    dense_score: float | None = None  # cosine of the passage's best window to the question
+    keyword_score: float | None = None  # BM25
 
 
 _NUMERAL = "一二三四五六七八九十"
@@ -115,7 +117,9 @@ class Retriever:
             fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
         dense_rank = {row: i for i, row in enumerate(dense, start=1)}
         keyword_rank = {row: i for i, row in enumerate(keyword, start=1)}
+        dense_score, keyword_score = dict(dense_scored), dict(keyword_scored)
         return [
-            Candidate(row=row, score=score, dense_rank=dense_rank.get(row), keyword_rank=keyword_rank.get(row))
+            Candidate(row=row, score=score, dense_rank=dense_rank.get(row), keyword_rank=keyword_rank.get(row),
+                      dense_score=dense_score.get(row), keyword_score=keyword_score.get(row))
             for row, score in fused[:k]
         ]
