@@ -141,7 +141,7 @@ def clients(work: Path, count: int, reports: list[Path]) -> dict:
                 time.sleep(0.5)
 
         def ask(client, question):
-            _, history = client.predict(question, [], 5, "全部文档", "", "", api_name="/ask")
+            _, history = client.predict(question, [], 5, "全部文档", "", "", False, api_name="/chat")
             return _first_citation(history)
 
         probe = Client(url, verbose=False)

@@ -112,6 +112,8 @@ class Assistant:
         (default: the newest document's); per_document: at most this many passages of one document (1: the best
         answer of each document; 0: no limit; default: the settings')."""
         question = clean_question(question)
+        if k is not None:
+            check_range("k", k, 1, 100)
         if per_document is None:
             per_document = self.settings.retrieve.per_document
         check_range("per_document", per_document, 0, 100)
@@ -167,6 +169,8 @@ class Assistant:
     def find_quotes(self, theme: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Quotable sentences on a theme across the documents: best first, copies merged."""
         theme = clean_question(theme)
+        if k is not None:
+            check_range("k", k, 1, 100)
         with self.serving() as (index, retriever):
             return self._find_quotes(index, retriever, theme, k or self.settings.retrieve.quotes_k, filters)
 

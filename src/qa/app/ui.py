@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from qa.answer import Assistant
+from qa.app import api
 from qa.app.cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
 from qa.app.library_tab import ALL_DOCUMENTS, Library, library_tab, wire_library
 from qa.app.messages import build_summary, error_message, message
@@ -85,7 +86,8 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str]):
 
     inputs = [box, chat, k, doc, year, as_of, per_document]
     box.submit(handle, inputs, [box, chat], api_name=False).then(None, js=SCROLL_TO_ANSWER)
-    send.click(handle, inputs, [box, chat], api_name="ask").then(None, js=SCROLL_TO_ANSWER)
+    send.click(handle, inputs, [box, chat], api_name="chat", api_visibility="undocumented").then(
+        None, js=SCROLL_TO_ANSWER)
     return doc
 
 
@@ -103,7 +105,7 @@ def _quotes_tab(gr, assistant: Assistant, titles: list[str]):
         return find_quotes(assistant, theme_value, n, doc_value, year_value)
 
     theme.submit(handle, [theme, how_many, doc, year], quotes, api_name=False)
-    search.click(handle, [theme, how_many, doc, year], quotes, api_name="find_quotes")
+    search.click(handle, [theme, how_many, doc, year], quotes, api_name="find_quotes", api_visibility="undocumented")
     return doc
 
 
@@ -131,11 +133,33 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
             fresh = library.titles()
             return [_status_line(assistant), gr.update(choices=fresh), gr.update(choices=fresh), *lib_values()]
 
+        json_api(gr, assistant)
         state_outputs = [status, ask_doc, quote_doc, *lib_outputs]
         app.load(page_state, None, state_outputs, api_name=False)
         if writable:
             wire_library(gr, library, actions, page_state, state_outputs)
     return app
+
+
+def json_api(gr, assistant: Assistant) -> None:
+    """Endpoints that return JSON (the objects of `qa ask --json`, `qa quotes --json`, `qa list --json`), for
+    gradio_client and plain HTTP: /gradio_api/call/ask, /quotes, /documents. Only the question or theme is needed."""
+
+    def ask(question: str, k: int = 0, doc: str = "", year: str = "", as_of: str = "", per_document: int = 0) -> dict:
+        """Answer a question: hits with quote, citation and confidence. k 0: the default; per_document 1: the best
+        passage of each document."""
+        return api.ask(assistant, question, k, doc, year, as_of, per_document)
+
+    def quotes(theme: str, k: int = 0, doc: str = "", year: str = "") -> dict:
+        """Quotable sentences on a theme across the documents, copies merged."""
+        return api.quotes(assistant, theme, k, doc, year)
+
+    def documents() -> list[dict]:
+        """Every document of the data folder: file, title, date, passages and status."""
+        return api.documents(assistant)
+
+    for fn in (ask, quotes, documents):
+        gr.api(fn, api_name=fn.__name__)
 
 
 def is_loopback(host: str) -> bool:
@@ -189,4 +213,8 @@ def serve(settings: Settings) -> None:
         js=COPY_JS,
         footer_links=[],
         show_error=False,
+        prevent_thread_lock=True,
     )
+    if auth is None:  # behind a login, scripts use gradio_client with auth=(user, password) instead
+        api.add_routes(app.app, assistant)
+    app.block_thread()

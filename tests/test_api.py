@@ -1,0 +1,73 @@
+"""The HTTP API through gradio_client and plain HTTP: JSON answers with optional arguments really optional."""
+from __future__ import annotations
+
+import json
+import socket
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from qa.answer import Assistant
+from qa.app import api
+from qa.app.ui import build_app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from conftest import TINY, write_corpus
+    from fakes import FakeEmbedder
+
+    from qa.settings import Settings
+
+    root = tmp_path_factory.mktemp("api")
+    write_corpus(root / "data", TINY)
+    assistant, _ = Assistant.open(Settings(data_dir=root / "data", index_dir=root / "index"), FakeEmbedder())
+    app = build_app(assistant)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    api.add_routes(app.app, assistant)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+    assistant.close()
+
+
+def test_ask_through_gradio_client_returns_the_cli_objects(served):
+    from gradio_client import Client
+
+    client = Client(served, verbose=False)
+    answer = client.predict("粮食产量", api_name="/ask")  # every other argument left out
+    top = answer["hits"][0]
+    assert top["title"] == "乙报告" and top["quote"] == "经济总量稳步增长，粮食产量创历史新高。"
+    assert top["text"][top["quote_start"]:top["quote_end"]] == top["quote"]
+    assert set(top) >= {"rank", "citation", "citation_line", "section_path", "paragraph", "confidence"}
+    assert "confident" in answer
+    one = client.predict("学习 作风 就业", 5, "", "", "", 1, api_name="/ask")
+    assert len({h["title"] for h in one["hits"]}) == len(one["hits"])
+    quotes = client.predict("学习", api_name="/quotes")
+    assert quotes["hits"] and all("学习" in h["quote"] for h in quotes["hits"])
+    documents = client.predict(api_name="/documents")
+    assert sorted(d["title"] for d in documents) == ["乙报告", "甲讲话"] and documents[0]["status"] == "indexed"
+    bad = client.predict("粮食", 0, "", "20x", api_name="/ask")
+    assert bad["error"]["code"] == "invalid_setting" and "YYYY" in bad["error"]["message"]
+
+
+def test_ask_over_plain_http(served):
+    """What the README's curl examples do: only the question is needed; errors come back as JSON too."""
+    def get(path):
+        with urllib.request.urlopen(served + path, timeout=30) as response:
+            return json.loads(response.read().decode("utf-8"))
+
+    answer = get("api/ask?question=" + urllib.parse.quote("粮食产量"))
+    assert answer["hits"][0]["citation"] == "《乙报告》 › 一、经济发展 · 第1段" and len(answer["hits"]) == 5
+    assert len(get("api/ask?k=1&question=" + urllib.parse.quote("粮食产量"))["hits"]) == 1
+    assert get("api/quotes?theme=" + urllib.parse.quote("学习"))["hits"]
+    assert {d["source"] for d in get("api/documents")} == {"甲讲话.txt", "乙报告.txt"}
+    assert get("api/ask?question=%20")["error"]["code"] == "empty_question"
+    assert get("api/ask?k=500&question=" + urllib.parse.quote("粮食"))["error"]["message"].find("1–100") >= 0
