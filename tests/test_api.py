@@ -54,6 +54,8 @@ def test_ask_through_gradio_client_returns_the_cli_objects(served):
     assert quotes["hits"] and all("学习" in h["quote"] for h in quotes["hits"])
     documents = client.predict(api_name="/documents")
     assert sorted(d["title"] for d in documents) == ["乙报告", "甲讲话"] and documents[0]["status"] == "indexed"
+    follow = client.predict("为什么？", history=["粮食产量"], api_name="/ask")
+    assert follow["searched"] == "粮食产量，为什么？" and follow["hits"][0]["title"] == "乙报告"
     bad = client.predict("粮食", 0, "", "20x", api_name="/ask")
     assert bad["error"]["code"] == "invalid_setting" and "YYYY" in bad["error"]["message"]
 
@@ -68,6 +70,8 @@ def test_ask_over_plain_http(served):
     assert answer["hits"][0]["citation"] == "《乙报告》 › 一、经济发展 · 第1段" and len(answer["hits"]) == 5
     assert len(get("api/ask?k=1&question=" + urllib.parse.quote("粮食产量"))["hits"]) == 1
     assert get("api/quotes?theme=" + urllib.parse.quote("学习"))["hits"]
+    after = get("api/ask?question=" + urllib.parse.quote("为什么？") + "&after=" + urllib.parse.quote("粮食产量"))
+    assert after["searched"] == "粮食产量，为什么？"
     assert {d["source"] for d in get("api/documents")} == {"甲讲话.txt", "乙报告.txt"}
     assert get("api/ask?question=%20")["error"]["code"] == "empty_question"
     assert get("api/ask?k=500&question=" + urllib.parse.quote("粮食"))["error"]["message"].find("1–100") >= 0

@@ -211,3 +211,12 @@ def test_an_unreliable_answer_says_so_in_words_and_json(capsys, where, monkeypat
     assert "没有找到可靠的相关原文" in out and "仍然查看最接近的 1 段" in out and "相关度：低" in out
     answer = json.loads(qa(capsys, "ask", "天气怎么样", "-k", "1", "--json", *where)[0])
     assert answer["confident"] is False and answer["hits"][0]["confidence"] == "low"
+
+
+def test_after_reads_a_follow_up_with_the_question_before(capsys, where):
+    out, _ = qa(capsys, "ask", "为什么？", "--after", "粮食产量", "-k", "1", *where)
+    assert "按上文理解为：粮食产量，为什么？" in out and "粮食产量创历史新高" in out
+    answer = json.loads(qa(capsys, "ask", "为什么？", "--after", "粮食产量", "-k", "1", "--json", *where)[0])
+    assert answer["searched"] == "粮食产量，为什么？" and answer["question"] == "为什么？"
+    alone = json.loads(qa(capsys, "ask", "为什么？", "-k", "1", "--json", *where)[0])
+    assert alone["searched"] is None

@@ -42,17 +42,18 @@ def test_notices_are_chinese():
 
 def test_respond_appends_messages_and_reports_errors(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
-    box, history = respond(assistant, "粮食产量", [], 2)
+    box, history, asked = respond(assistant, "粮食产量", [], 2)
     assert box == "" and [m["role"] for m in history] == ["user", "assistant"]
     assert "qa-card" in history[1]["content"] and "经济总量稳步增长" in history[1]["content"]
-    _, same = respond(assistant, "   ", history, 2)
-    assert same == history
+    assert asked == ["粮食产量"]
+    _, same, still = respond(assistant, "   ", history, 2, asked=asked)
+    assert same == history and still == asked
 
 
 def test_respond_can_list_the_best_passage_of_each_document(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
-    _, every = respond(assistant, "学习 作风 就业", [], 5)
-    _, best = respond(assistant, "学习 作风 就业", [], 5, best_per_document=True)
+    _, every, _ = respond(assistant, "学习 作风 就业", [], 5)
+    _, best, _ = respond(assistant, "学习 作风 就业", [], 5, best_per_document=True)
     assert every[1]["content"].count("qa-card\"") > best[1]["content"].count("qa-card\"") == 2
 
 
@@ -81,3 +82,14 @@ def test_quotes_tab_renders_escaped_cards(tiny, fake):
     assert "<mark>经济总量稳步增长，粮食产量创历史新高。</mark>" in html and "qa-copy" in html
     assert "请输入问题" in find_quotes(assistant, "  ", 5)
     assert "没有找到" in render_quotes(Answer("主题"))
+
+
+def test_a_follow_up_is_read_with_the_turn_before_unless_turned_off(tiny, fake):
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    _, history, asked = respond(assistant, "粮食产量", [], 2)
+    _, history, asked = respond(assistant, "那就业呢？", history, 2, asked=asked)
+    assert "按上文理解为：就业呢？" in history[-1]["content"]  # its own topic, the previous answer's document preferred
+    _, history, asked = respond(assistant, "为什么？", history, 2, asked=asked)
+    assert "按上文理解为：就业，为什么？" in history[-1]["content"] and asked[-1] == "为什么？"
+    _, off, _ = respond(assistant, "为什么？", history, 2, asked=asked, follow_up=False)
+    assert "按上文理解为" not in off[-1]["content"]

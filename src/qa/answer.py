@@ -3,19 +3,31 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Callable
+from dataclasses import replace
+from typing import Callable, Sequence
 
 from qa.errors import IndexIncompatible, QAError
 from qa.index.indexer import Progress, resolve, sync
 from qa.index.reader import IndexReader
 from qa.index.store import current_build
-from qa.records import Answer, BuildReport, Citation, Filters, Hit, Quote
+from qa.records import Answer, BuildReport, Citation, Filters, Hit, Passage, Quote
 from qa.search.embed import Embedder, embedder_for, release
 from qa.search.quotes import choose_quote, group_near_duplicates, quotability, quote_span, sentence_scores
 from qa.search.confidence import LOW, calibration_for, level
+from qa.search.followup import rewrite
+from qa.search.fusion import reciprocal_rank_fusion
 from qa.search.retrieve import Retriever, clean_question, expand_aliases
 from qa.search.tokens import keyword_tokens, tokenize
 from qa.settings import Settings, check_range
+
+def _previous_turn(history: Sequence[str]) -> str | None:
+    """The turn before, itself read with the one before it when it leaned on that (two levels are enough)."""
+    turns = [t.strip() for t in history or () if t and t.strip()]
+    if not turns:
+        return None
+    last = turns[-1]
+    return rewrite(last, turns[-2]).text if len(turns) > 1 else last
+
 
 def limit_per_document(groups: list[list[int]], doc_ids: list[str], limit: int) -> list[list[int]]:
     """The groups in order, with at most `limit` led by a passage of any one document."""
@@ -107,10 +119,13 @@ class Assistant:
         return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            mode: str | None = None, as_of: int | None = None, per_document: int | None = None) -> Answer:
+            mode: str | None = None, as_of: int | None = None, per_document: int | None = None,
+            history: Sequence[str] = (), follow_up: bool = True) -> Answer:
         """The k best passages for a question, each with its quote and citation. as_of: the year 今年 means
         (default: the newest document's); per_document: at most this many passages of one document (1: the best
-        answer of each document; 0: no limit; default: the settings')."""
+        answer of each document; 0: no limit; default: the settings'); history: the questions asked before it in
+        this conversation, oldest first — with follow_up, a turn like 「那要怎么加强？」 is read with the one before
+        (Answer.searched says how) and the previous answer's document is preferred."""
         question = clean_question(question)
         if k is not None:
             check_range("k", k, 1, 100)
@@ -118,10 +133,17 @@ class Assistant:
             per_document = self.settings.retrieve.per_document
         check_range("per_document", per_document, 0, 100)
         with self.serving() as (index, retriever):
-            return self._ask(index, retriever, question, k, filters, mode, as_of, per_document)
+            previous = _previous_turn(history) if follow_up else None
+            read = rewrite(question, previous)
+            if not read.used_previous:
+                return self._ask(index, retriever, question, k, filters, mode, as_of, per_document)
+            before = self._ask(index, retriever, previous, 1, filters, mode, as_of)
+            prior = before.hits[0].passage if before.hits else None
+            answer = self._ask(index, retriever, read.text, k, filters, mode, as_of, per_document, prior)
+            return replace(answer, question=question, searched=read.text)
 
     def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
-             mode: str | None, as_of: int | None, per_document: int = 0) -> Answer:
+             mode: str | None, as_of: int | None, per_document: int = 0, prior: Passage | None = None) -> Answer:
         if index.size == 0:
             return Answer(question=question, notice="empty_index")
         rows = self._rows(index, filters)
@@ -136,6 +158,8 @@ class Assistant:
             fetch = max(fetch, self.settings.retrieve.candidates)
         candidates = retriever.search(question, fetch, rows, mode, as_of)
         passages = index.passages([c.row for c in candidates])
+        if prior is not None and self.settings.retrieve.follow_up_prior > 0:
+            candidates, passages = self._prefer(candidates, passages, prior)
         groups = group_near_duplicates([p.text for p in passages])
         if per_document > 0:
             groups = limit_per_document(groups, [p.doc_id for p in passages], per_document)
@@ -165,6 +189,15 @@ class Assistant:
                 )
             )
         return Answer(question=question, hits=tuple(hits), confident=confident)
+
+    def _prefer(self, candidates: list, passages: list[Passage], prior: Passage) -> tuple[list, list[Passage]]:
+        """Candidates re-ranked with a second list: those of the previous answer's document, its section first."""
+        order = list(range(len(candidates)))
+        same = [i for i in order if passages[i].doc_id == prior.doc_id]
+        same.sort(key=lambda i: passages[i].section_path[: len(prior.section_path)] != prior.section_path)
+        retrieve = self.settings.retrieve
+        fused = reciprocal_rank_fusion([order, same], k=retrieve.rrf_k, weights=[1.0, retrieve.follow_up_prior])
+        return [replace(candidates[i], score=score) for i, score in fused], [passages[i] for i, _ in fused]
 
     def find_quotes(self, theme: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Quotable sentences on a theme across the documents: best first, copies merged."""

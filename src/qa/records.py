@@ -158,6 +158,7 @@ class Answer:
     notice: str | None = None  # an error/notice code, translated at the edge
     # False: nothing found is reliable (the hits are only the closest passages); None: no calibration for the model
     confident: bool | None = None
+    searched: str | None = None  # what was searched when a follow-up was read with the turn before it
 
 
 @dataclass(frozen=True)

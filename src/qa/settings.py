@@ -61,6 +61,7 @@ class RetrieveSettings:
     year_weight: float = 1.5  # a third ranking for questions that name a year (speech dev: 1.5 > 1.0, = 2.0)
     relative_years: bool = True  # 今年/去年/近五年 resolved against the as-of year (default: the newest document's)
     year_intent: bool = True  # a plan question prefers its year's report, an outcome question the next year's
+    follow_up_prior: float = 0.25  # weight of the previous answer's document for a follow-up (eval/followups.jsonl)
     per_document: int = 0  # at most this many passages of one document in an answer (0: no limit; 1: best per document)
 
 

@@ -15,12 +15,12 @@ def _error(exc: QAError) -> dict:
 
 
 def ask(assistant: Assistant, question: str, k: int | None = None, doc: str | None = None, year: str | None = None,
-        as_of: str | None = None, per_document: int | None = None) -> dict:
+        as_of: str | None = None, per_document: int | None = None, history: list[str] | None = None) -> dict:
     """An answer as `qa ask --json` prints it, or {"error": {code, message}}; every argument but the question may be
-    left out."""
+    left out. history: the questions asked before in the conversation, oldest first."""
     try:
         answer = assistant.ask(question, k or None, Filters.parse(doc or None, year or None),
-                               as_of=as_of_year(as_of), per_document=per_document)
+                               as_of=as_of_year(as_of), per_document=per_document, history=history or ())
     except QAError as exc:
         return _error(exc)
     return answer_json(answer)
@@ -43,12 +43,12 @@ def documents(assistant: Assistant) -> list[dict]:
 
 def add_routes(server, assistant: Assistant) -> None:
     """Plain HTTP routes on the app's own server (FastAPI, under Gradio), for curl and scripts:
-    GET /api/ask?question=…[&k&doc&year&as_of&per_document], /api/quotes?theme=…[&k&doc&year], /api/documents.
+    GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year], /api/documents.
     They are read-only; the server adds them only where no login is asked for (Gradio's login does not cover them)."""
 
     def ask_route(question: str, k: int | None = None, doc: str | None = None, year: str | None = None,
-                  as_of: str | None = None, per_document: int | None = None) -> dict:
-        return ask(assistant, question, k, doc, year, as_of, per_document)
+                  as_of: str | None = None, per_document: int | None = None, after: str | None = None) -> dict:
+        return ask(assistant, question, k, doc, year, as_of, per_document, [after] if after else None)
 
     def quotes_route(theme: str, k: int | None = None, doc: str | None = None, year: str | None = None) -> dict:
         return quotes(assistant, theme, k, doc, year)

@@ -19,6 +19,7 @@ CSS = """
 .qa-also {margin-top: 4px; color: #666; font-size: 0.85em;}
 .qa-high {color: #2e7d32;} .qa-medium {color: #8a6d00;} .qa-low {color: #999;}
 .qa-none {font-weight: 600; margin: 4px 0;}
+.qa-searched {color: #666; font-size: 0.9em; margin: 2px 0 4px;}
 .qa-closest summary {cursor: pointer; color: #666;}
 """
 
@@ -105,11 +106,13 @@ def render_answer(answer: Answer) -> str:
         return escape(message("no_hits"))
     # no blank lines: Markdown would otherwise treat what follows as text, not HTML
     cards = "".join(render_hit(h) for h in answer.hits)
+    searched = (f'<p class="qa-searched">{escape(message("searched_as", text=answer.searched))}</p>'
+                if answer.searched else "")
     if answer.confident is False:  # the closest passages stay one click away, never presented as an answer
         fold = escape(message("closest_passages", count=len(answer.hits)))
-        return (f'<div class="qa-answer"><p class="qa-none">{escape(message("not_confident"))}</p>'
+        return (f'<div class="qa-answer">{searched}<p class="qa-none">{escape(message("not_confident"))}</p>'
                 f'<details class="qa-closest"><summary>{fold}</summary>{cards}</details></div>')
-    return f'<div class="qa-answer">找到 {len(answer.hits)} 段相关原文：{cards}</div>'
+    return f'<div class="qa-answer">{searched}找到 {len(answer.hits)} 段相关原文：{cards}</div>'
 
 
 def render_quotes(answer: Answer) -> str:

@@ -71,7 +71,9 @@ def cmd_ask(args) -> int:
     as_of = as_of_year(args.as_of)  # a bad date is refused before anything loads
     assistant = _open_assistant(settings, update=not args.no_update)
     if args.question != "-":
-        print_answer(assistant.ask(args.question, args.k, filters, as_of=as_of, per_document=args.per_doc), args.json)
+        history = [args.after] if args.after else []
+        print_answer(assistant.ask(args.question, args.k, filters, as_of=as_of, per_document=args.per_doc,
+                                   history=history), args.json)
         return 0
     # one question per line in, one JSON object per line out; a bad line does not stop the rest
     for line in sys.stdin:
@@ -235,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--as-of", metavar="YYYY[-MM-DD]", help="问题中的“今年”“去年”以此为准（默认：最新文档的年份）")
             p.add_argument("--per-doc", type=int, metavar="N",
                            help="每篇文档最多列 N 段（1：每篇文档的最佳答案；默认不限）")
+            p.add_argument("--after", metavar="QUESTION", help="上一个问题：追问（如“那要怎么加强？”）按它来理解")
 
     p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")

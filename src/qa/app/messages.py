@@ -75,6 +75,8 @@ _TEMPLATES = {
     "no_hits": "没有找到相关段落，请换个说法再问。",
     "not_confident": "没有找到可靠的相关原文。这个问题可能不在已索引的文档里，请换个说法，或确认相关讲稿已经添加。",
     "closest_passages": "仍然查看最接近的 {count} 段（仅供参考）",
+    "searched_as": "按上文理解为：{text}（可在“筛选与设置”中关闭“结合上文理解追问”）",
+    "searched_as_cli": "按上文理解为：{text}",
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
     "document_not_found": "没有找到文档「{key}」。可选：{choices}。",
     "ambiguous_document": "「{key}」对应多篇文档，请写得更具体（文件名或 id）：{choices}。",

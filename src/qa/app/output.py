@@ -27,6 +27,8 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         print(message("no_hits"))
         return
     bold = sys.stdout.isatty()
+    if answer.searched:
+        print(message("searched_as_cli", text=safe(answer.searched)))
     if answer.confident is False:
         print(message("not_confident"))
         print(message("closest_passages", count=len(answer.hits)) + "：")
@@ -43,7 +45,8 @@ def print_answer(answer: Answer, as_json: bool) -> None:
 
 
 def answer_json(answer: Answer) -> dict:
-    out = {"question": answer.question, "confident": answer.confident, "hits": [h.to_json() for h in answer.hits]}
+    out = {"question": answer.question, "searched": answer.searched, "confident": answer.confident,
+           "hits": [h.to_json() for h in answer.hits]}
     if answer.notice:
         out["notice"] = {"code": answer.notice, "message": message(answer.notice)}
     return out

@@ -36,19 +36,24 @@ def find_quotes(assistant: Assistant, theme: str, k: int, doc: str | None = None
 
 
 def respond(assistant: Assistant, question: str, history: list, k: int, doc: str | None = None,
-            year: str | None = None, as_of: str | None = None, best_per_document: bool = False):
-    history = list(history or [])
+            year: str | None = None, as_of: str | None = None, best_per_document: bool = False,
+            asked: list[str] | None = None, follow_up: bool = True):
+    """One chat turn: ("", the chat with the question and its answer, the questions asked so far). A follow-up
+    (「那要怎么加强？」) is read with the turn before it unless follow_up is off."""
+    history, asked = list(history or []), list(asked or [])
     question = (question or "").strip()
     if not question:
-        return "", history
+        return "", history, asked
     try:
         reply = render_answer(assistant.ask(question, int(k), _filters(doc, year), as_of=as_of_year(as_of),
-                                            per_document=1 if best_per_document else None))
+                                            per_document=1 if best_per_document else None,
+                                            history=asked, follow_up=bool(follow_up)))
+        asked.append(question)
     except QAError as exc:
         reply = escape(error_message(exc))
     history.append({"role": "user", "content": escape(question)})
     history.append({"role": "assistant", "content": reply})
-    return "", history
+    return "", history, asked
 
 
 def _status_line(assistant: Assistant) -> str:
@@ -79,15 +84,22 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str]):
             as_of = gr.Textbox(label="“今年”指", placeholder="例如 2024（默认：最新文档的年份）", scale=1,
                                elem_id="qa-as-of")
             per_document = gr.Checkbox(label="每篇文档只列最佳一段", value=False, scale=1, elem_id="qa-per-doc")
+            follow_up = gr.Checkbox(label="结合上文理解追问", value=True, scale=1, elem_id="qa-follow-up",
+                                    info="如「那要怎么加强？」按上一问理解")
     gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+    asked = gr.State([])  # the questions of this conversation, as typed
 
-    def handle(question, history, k_value, doc_value, year_value, as_of_value, per_document_value):
-        return respond(assistant, question, history, k_value, doc_value, year_value, as_of_value, per_document_value)
+    def handle(question, history, k_value, doc_value, year_value, as_of_value, per_document_value, asked_value,
+               follow_up_value):
+        return respond(assistant, question, history, k_value, doc_value, year_value, as_of_value, per_document_value,
+                       asked_value, follow_up_value)
 
-    inputs = [box, chat, k, doc, year, as_of, per_document]
-    box.submit(handle, inputs, [box, chat], api_name=False).then(None, js=SCROLL_TO_ANSWER)
-    send.click(handle, inputs, [box, chat], api_name="chat", api_visibility="undocumented").then(
+    inputs = [box, chat, k, doc, year, as_of, per_document, asked, follow_up]
+    outputs = [box, chat, asked]
+    box.submit(handle, inputs, outputs, api_name=False).then(None, js=SCROLL_TO_ANSWER)
+    send.click(handle, inputs, outputs, api_name="chat", api_visibility="undocumented").then(
         None, js=SCROLL_TO_ANSWER)
+    chat.clear(lambda: [], None, asked, api_name=False)
     return doc
 
 
@@ -145,10 +157,12 @@ def json_api(gr, assistant: Assistant) -> None:
     """Endpoints that return JSON (the objects of `qa ask --json`, `qa quotes --json`, `qa list --json`), for
     gradio_client and plain HTTP: /gradio_api/call/ask, /quotes, /documents. Only the question or theme is needed."""
 
-    def ask(question: str, k: int = 0, doc: str = "", year: str = "", as_of: str = "", per_document: int = 0) -> dict:
+    def ask(question: str, k: int = 0, doc: str = "", year: str = "", as_of: str = "", per_document: int = 0,
+            history: list[str] | None = None) -> dict:
         """Answer a question: hits with quote, citation and confidence. k 0: the default; per_document 1: the best
-        passage of each document."""
-        return api.ask(assistant, question, k, doc, year, as_of, per_document)
+        passage of each document; history: the questions asked before, oldest first (a follow-up is read with
+        them)."""
+        return api.ask(assistant, question, k, doc, year, as_of, per_document, history)
 
     def quotes(theme: str, k: int = 0, doc: str = "", year: str = "") -> dict:
         """Quotable sentences on a theme across the documents, copies merged."""
