@@ -108,6 +108,25 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
         if shot:
             page.screenshot(path=shot, full_page=True)
 
+        box.fill("那要怎么加强？")  # a follow-up, read with the question before
+        box.press("Enter")
+        expect(page.locator(".qa-searched").last).to_contain_text("按上文理解为：党的力量来自哪里，要怎么加强？",
+                                                                  timeout=60_000)
+        box.fill("今天天气怎么样？")  # nothing in the library answers it
+        box.press("Enter")
+        expect(page.locator(".qa-none").last).to_contain_text("没有找到可靠的相关原文", timeout=60_000)
+        expect(page.locator(".qa-closest").last).not_to_have_attribute("open", "")
+        page.screenshot(path=str(tmp_path / "follow-up-and-nothing-found.png"), full_page=True)
+        page.locator("#qa-export-docx").click()
+        expect(page.locator("#qa-exported a").first).to_be_visible(timeout=30_000)
+        with page.expect_download() as download:
+            page.locator("#qa-exported a").first.click()
+        saved = tmp_path / "export.docx"
+        download.value.save_as(saved)
+        import docx
+
+        assert "“习近平总书记强调" in "".join(p.text for p in docx.Document(str(saved)).paragraphs)
+
         page.get_by_role("tab", name="找引文").click()
         theme = page.locator("#qa-theme textarea")
         theme.fill("标准化建设")

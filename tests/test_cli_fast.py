@@ -220,3 +220,12 @@ def test_after_reads_a_follow_up_with_the_question_before(capsys, where):
     assert answer["searched"] == "粮食产量，为什么？" and answer["question"] == "为什么？"
     alone = json.loads(qa(capsys, "ask", "为什么？", "-k", "1", "--json", *where)[0])
     assert alone["searched"] is None
+
+
+def test_export_writes_the_answer_for_word_or_markdown(capsys, where, tmp_path):
+    qa(capsys, "ask", "粮食产量", "-k", "1", "--export", tmp_path / "答.md", *where)
+    assert "[^1]: 《乙报告》 › 一、经济发展 · 第1段" in (tmp_path / "答.md").read_text(encoding="utf-8")
+    qa(capsys, "ask", "粮食产量", "-k", "1", "--export", tmp_path / "答.docx", *where)
+    assert (tmp_path / "答.docx").stat().st_size > 0
+    _, err = qa(capsys, "ask", "粮食产量", "--export", tmp_path / "答.pdf", *where, code=2)
+    assert ".md、.docx" in err

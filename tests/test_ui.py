@@ -1,6 +1,10 @@
 """Rendering of answers for the chat: escaped text, highlighted quotes, Chinese messages."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 import html
 
 from qa.answer import Assistant
@@ -45,8 +49,8 @@ def test_respond_appends_messages_and_reports_errors(tiny, fake):
     box, history, asked = respond(assistant, "粮食产量", [], 2)
     assert box == "" and [m["role"] for m in history] == ["user", "assistant"]
     assert "qa-card" in history[1]["content"] and "经济总量稳步增长" in history[1]["content"]
-    assert asked == ["粮食产量"]
-    _, same, still = respond(assistant, "   ", history, 2, asked=asked)
+    assert [a.question for a in asked] == ["粮食产量"]
+    _, same, still = respond(assistant, "   ", history, 2, answers=asked)
     assert same == history and still == asked
 
 
@@ -87,9 +91,33 @@ def test_quotes_tab_renders_escaped_cards(tiny, fake):
 def test_a_follow_up_is_read_with_the_turn_before_unless_turned_off(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
     _, history, asked = respond(assistant, "粮食产量", [], 2)
-    _, history, asked = respond(assistant, "那就业呢？", history, 2, asked=asked)
+    _, history, asked = respond(assistant, "那就业呢？", history, 2, answers=asked)
     assert "按上文理解为：就业呢？" in history[-1]["content"]  # its own topic, the previous answer's document preferred
-    _, history, asked = respond(assistant, "为什么？", history, 2, asked=asked)
-    assert "按上文理解为：就业，为什么？" in history[-1]["content"] and asked[-1] == "为什么？"
-    _, off, _ = respond(assistant, "为什么？", history, 2, asked=asked, follow_up=False)
+    _, history, asked = respond(assistant, "为什么？", history, 2, answers=asked)
+    assert "按上文理解为：就业，为什么？" in history[-1]["content"] and asked[-1].question == "为什么？"
+    _, off, _ = respond(assistant, "为什么？", history, 2, answers=asked, follow_up=False)
     assert "按上文理解为" not in off[-1]["content"]
+
+
+def test_the_conversation_exports_to_markdown_and_word_with_footnotes(tiny, fake, tmp_path):
+    import docx
+
+    from qa.app.ui import export_conversation
+    from qa.errors import InvalidSetting
+    from qa.export import export, to_markdown
+
+    assistant, _ = Assistant.open(tiny, embedder=fake)
+    _, _, answers = respond(assistant, "粮食产量", [], 1)
+    _, _, answers = respond(assistant, "为什么？", [], 1, answers=answers)
+    text = to_markdown(answers)
+    assert "## 问：粮食产量" in text and "> “经济总量稳步增长，粮食产量创历史新高。”[^1]" in text
+    assert "[^1]: 《乙报告》 › 一、经济发展 · 第1段" in text and "（按上文理解为：粮食产量，为什么？）" in text
+    path = Path(export_conversation(answers, ".docx", tmp_path))
+    word = docx.Document(str(path))
+    assert "“经济总量稳步增长，粮食产量创历史新高。”" in [p.text for p in word.paragraphs]
+    footnotes = next(r.target_part for r in word.part.rels.values() if r.reltype.endswith("/footnotes"))
+    assert "《乙报告》 › 一、经济发展 · 第1段" in footnotes.blob.decode("utf-8")
+    assert 'w:footnoteReference w:id="1"' in word.element.xml
+    assert export_conversation([], ".md", tmp_path) is None
+    with pytest.raises(InvalidSetting):
+        export(answers, tmp_path / "x.pdf")

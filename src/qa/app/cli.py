@@ -10,7 +10,8 @@ from pathlib import Path
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
 from qa.app.output import (answer_json, print_answer, print_lines, print_outline, print_quotes, print_report,
                            progress_bar, safe)
-from qa.errors import QAError
+from qa.errors import InvalidSetting, QAError
+from qa.export import EXPORT_FORMATS, export
 from qa.records import DocumentStatus, Filters
 from qa.search.when import as_of_year
 from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings, from_environment
@@ -69,11 +70,15 @@ def cmd_ask(args) -> int:
     settings = _settings(args)
     filters = _filters(args)
     as_of = as_of_year(args.as_of)  # a bad date is refused before anything loads
+    if args.export and Path(args.export).suffix.lower() not in EXPORT_FORMATS:
+        raise InvalidSetting(name="export", value=args.export, valid="、".join(EXPORT_FORMATS))
     assistant = _open_assistant(settings, update=not args.no_update)
     if args.question != "-":
         history = [args.after] if args.after else []
-        print_answer(assistant.ask(args.question, args.k, filters, as_of=as_of, per_document=args.per_doc,
-                                   history=history), args.json)
+        answer = assistant.ask(args.question, args.k, filters, as_of=as_of, per_document=args.per_doc, history=history)
+        if args.export:
+            export([answer], Path(args.export))
+        print_answer(answer, args.json)
         return 0
     # one question per line in, one JSON object per line out; a bad line does not stop the rest
     for line in sys.stdin:
@@ -238,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--per-doc", type=int, metavar="N",
                            help="每篇文档最多列 N 段（1：每篇文档的最佳答案；默认不限）")
             p.add_argument("--after", metavar="QUESTION", help="上一个问题：追问（如“那要怎么加强？”）按它来理解")
+            p.add_argument("--export", metavar="FILE", help="把回答另存为 .md 或 .docx（引文出处为脚注）")
 
     p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")

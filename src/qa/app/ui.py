@@ -12,14 +12,15 @@ from qa.app.library_tab import ALL_DOCUMENTS, Library, library_tab, wire_library
 from qa.app.messages import build_summary, error_message, message
 from qa.app.output import progress_bar
 from qa.errors import QAError
-from qa.records import Filters
+from qa.export import export
+from qa.records import Answer, Filters
 from qa.search.when import as_of_year
 from qa.settings import Settings
 
 TITLE = "讲稿问答"
 EXAMPLES = ["党的力量来自哪里？", "如何培养和关爱机关党务干部？", "党组织标准化规范化建设有哪些要求？"]
 # System fonts only: the app must not reach for web fonts on an offline intranet machine.
-FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "sans-serif"]
+FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "sans-serif"]
 
 
 def _filters(doc: str | None, year: str | None) -> Filters:
@@ -37,23 +38,34 @@ def find_quotes(assistant: Assistant, theme: str, k: int, doc: str | None = None
 
 def respond(assistant: Assistant, question: str, history: list, k: int, doc: str | None = None,
             year: str | None = None, as_of: str | None = None, best_per_document: bool = False,
-            asked: list[str] | None = None, follow_up: bool = True):
-    """One chat turn: ("", the chat with the question and its answer, the questions asked so far). A follow-up
+            answers: list[Answer] | None = None, follow_up: bool = True):
+    """One chat turn: ("", the chat with the question and its answer, the answers so far). A follow-up
     (「那要怎么加强？」) is read with the turn before it unless follow_up is off."""
-    history, asked = list(history or []), list(asked or [])
+    history, answers = list(history or []), list(answers or [])
     question = (question or "").strip()
     if not question:
-        return "", history, asked
+        return "", history, answers
     try:
-        reply = render_answer(assistant.ask(question, int(k), _filters(doc, year), as_of=as_of_year(as_of),
-                                            per_document=1 if best_per_document else None,
-                                            history=asked, follow_up=bool(follow_up)))
-        asked.append(question)
+        answer = assistant.ask(question, int(k), _filters(doc, year), as_of=as_of_year(as_of),
+                               per_document=1 if best_per_document else None,
+                               history=[a.question for a in answers], follow_up=bool(follow_up))
+        reply = render_answer(answer)
+        answers.append(answer)
     except QAError as exc:
         reply = escape(error_message(exc))
     history.append({"role": "user", "content": escape(question)})
     history.append({"role": "assistant", "content": reply})
-    return "", history, asked
+    return "", history, answers
+
+
+def export_conversation(answers: list[Answer] | None, suffix: str, folder: Path | None = None) -> str | None:
+    """The conversation written to a new file (.md or .docx) for download; None when nothing was asked yet."""
+    if not answers:
+        return None
+    import tempfile
+
+    where = Path(tempfile.mkdtemp(prefix="export-", dir=folder))
+    return str(export(answers, where / f"讲稿问答{suffix}"))
 
 
 def _status_line(assistant: Assistant) -> str:
@@ -71,8 +83,9 @@ def _filter_row(gr, titles: list[str], prefix: str):
     return doc, year
 
 
-def _ask_tab(gr, assistant: Assistant, titles: list[str]):
-    chat = gr.Chatbot(label="问答", height="68vh", elem_id="qa-chat", autoscroll=False)
+def _ask_tab(gr, assistant: Assistant, titles: list[str], uploads: Path | None = None):
+    # no Gradio copy buttons: they copy the HTML; each card's 复制引文 copies the quote with its citation
+    chat = gr.Chatbot(label="问答", height="68vh", elem_id="qa-chat", autoscroll=False, buttons=[])
     with gr.Row():
         box = gr.Textbox(placeholder="输入问题，例如：党的力量来自哪里？", show_label=False, scale=8, elem_id="qa-question")
         send = gr.Button("提问", variant="primary", scale=1, elem_id="qa-send")
@@ -87,19 +100,29 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str]):
             follow_up = gr.Checkbox(label="结合上文理解追问", value=True, scale=1, elem_id="qa-follow-up",
                                     info="如「那要怎么加强？」按上一问理解")
     gr.Examples(EXAMPLES, inputs=box, label="示例问题")
-    asked = gr.State([])  # the questions of this conversation, as typed
+    answers = gr.State([])  # the answers of this conversation (follow-ups and export read them)
+    with gr.Row():
+        to_markdown = gr.Button("导出为 Markdown", size="sm", elem_id="qa-export-md")
+        to_word = gr.Button("导出为 Word（引文出处为脚注）", size="sm", elem_id="qa-export-docx")
+    exported = gr.File(label="导出的文件", visible=False, elem_id="qa-exported")
 
-    def handle(question, history, k_value, doc_value, year_value, as_of_value, per_document_value, asked_value,
+    def handle(question, history, k_value, doc_value, year_value, as_of_value, per_document_value, answers_value,
                follow_up_value):
         return respond(assistant, question, history, k_value, doc_value, year_value, as_of_value, per_document_value,
-                       asked_value, follow_up_value)
+                       answers_value, follow_up_value)
 
-    inputs = [box, chat, k, doc, year, as_of, per_document, asked, follow_up]
-    outputs = [box, chat, asked]
+    def download(answers_value, suffix):
+        path = export_conversation(answers_value, suffix, uploads)
+        return gr.update(value=path, visible=path is not None)
+
+    inputs = [box, chat, k, doc, year, as_of, per_document, answers, follow_up]
+    outputs = [box, chat, answers]
     box.submit(handle, inputs, outputs, api_name=False).then(None, js=SCROLL_TO_ANSWER)
     send.click(handle, inputs, outputs, api_name="chat", api_visibility="undocumented").then(
         None, js=SCROLL_TO_ANSWER)
-    chat.clear(lambda: [], None, asked, api_name=False)
+    chat.clear(lambda: [], None, answers, api_name=False)
+    to_markdown.click(lambda a: download(a, ".md"), answers, exported, api_name=False)
+    to_word.click(lambda a: download(a, ".docx"), answers, exported, api_name=False)
     return doc
 
 
@@ -135,7 +158,7 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
             gr.Markdown("<br>".join(escape(line) for line in notices), elem_id="qa-notices")
         with gr.Tabs():
             with gr.Tab("问答", id="ask"):
-                ask_doc = _ask_tab(gr, assistant, titles)
+                ask_doc = _ask_tab(gr, assistant, titles, uploads)
             with gr.Tab("找引文", id="quotes"):
                 quote_doc = _quotes_tab(gr, assistant, titles)
             with gr.Tab("文档管理", id="library"):
