@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -75,3 +76,58 @@ def test_ask_over_plain_http(served):
     assert {d["source"] for d in get("api/documents")} == {"甲讲话.txt", "乙报告.txt"}
     assert get("api/ask?question=%20")["error"]["code"] == "empty_question"
     assert get("api/ask?k=500&question=" + urllib.parse.quote("粮食"))["error"]["message"].find("1–100") >= 0
+
+
+def test_a_citation_opens_the_whole_document_at_its_paragraph(served):
+    answer = json.loads(urllib.request.urlopen(served + "api/ask?k=1&question=" + urllib.parse.quote("粮食产量"),
+                                               timeout=30).read())
+    top = answer["hits"][0]
+    url = (f"{served}doc/{top['doc_id']}?p={top['passage_id']}&s={top['quote_start']}&e={top['quote_end']}")
+    page = urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
+    assert "<title>《乙报告》</title>" in page and '<a href="#s1"' in page and "一、经济发展" in page
+    assert f'class="para cited" id="p-{top["passage_id"]}"' in page
+    assert "<mark>经济总量稳步增长，粮食产量创历史新高。</mark>" in page and "就业形势总体稳定" in page
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(served + "doc/nope", timeout=30)
+    assert missing.value.code == 404
+
+
+def test_behind_a_login_the_routes_need_the_session_cookie():
+    from types import SimpleNamespace
+
+    server = SimpleNamespace(auth=[("张三", "口令")], cookie_id="abc", tokens={"t1": "张三"})
+    assert not api.signed_in(server, SimpleNamespace(cookies={}))
+    assert not api.signed_in(server, SimpleNamespace(cookies={"access-token-abc": "forged"}))
+    assert api.signed_in(server, SimpleNamespace(cookies={"access-token-abc": "t1"}))
+    assert api.signed_in(server, SimpleNamespace(cookies={"access-token-unsecure-abc": "t1"}))
+    assert api.signed_in(SimpleNamespace(auth=None), SimpleNamespace(cookies={}))
+
+
+def test_a_real_login_opens_the_routes(tmp_path):
+    import http.cookiejar
+
+    from conftest import TINY, write_corpus
+    from fakes import FakeEmbedder
+
+    from qa.settings import Settings
+
+    write_corpus(tmp_path / "data", TINY)
+    assistant, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), FakeEmbedder())
+    app = build_app(assistant)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=("张三", "口令"))
+    api.add_routes(app.app, assistant)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "api/documents", timeout=30)
+        assert refused.value.code == 401 and "login_required" in refused.value.read().decode("utf-8")
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        form = urllib.parse.urlencode({"username": "张三", "password": "口令"}).encode()
+        opener.open(url + "login", data=form, timeout=30)
+        documents = json.loads(opener.open(url + "api/documents", timeout=30).read())
+        assert len(documents) == 2
+    finally:
+        app.close()
+        assistant.close()

@@ -242,6 +242,14 @@ class Assistant:
             )
         return Answer(question=theme, hits=tuple(hits))
 
+    def document(self, doc_id: str) -> tuple[dict, list[Passage]] | None:
+        """A served document (its row of IndexReader.documents) and its passages in reading order; None if unknown."""
+        with self.serving() as (index, _):
+            found = next((d for d in index.documents() if d["doc_id"] == doc_id), None)
+            if found is None:
+                return None
+            return found, [p for p in index.passages_of(found["source"]) if p.doc_id == doc_id]
+
     def after_write(self) -> None:
         """After this process changed the index: free the passage engine (a server keeps only what answering
         needs) and serve the new build."""

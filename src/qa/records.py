@@ -133,6 +133,7 @@ class Hit:
             "rank": self.rank,
             "score": round(self.score, 6),
             "doc_id": p.doc_id,
+            "passage_id": p.passage_id,
             "title": p.title,
             "date": p.date,
             "section_path": list(p.section_path),

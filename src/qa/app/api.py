@@ -1,8 +1,12 @@
 """The JSON the HTTP API returns: the same objects as `qa ask --json`, `qa quotes --json` and `qa list --json`."""
 from __future__ import annotations
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
 from qa.answer import Assistant
-from qa.app.messages import error_message
+from qa.app.document_page import render_document
+from qa.app.messages import error_message, message
 from qa.app.output import answer_json
 from qa.errors import QAError
 from qa.library import list_documents
@@ -41,20 +45,54 @@ def documents(assistant: Assistant) -> list[dict]:
     return [{**row.__dict__, "status": str(row.status)} for row in list_documents(assistant.settings)]
 
 
+def signed_in(server, request) -> bool:
+    """Whether the request may read the library: always without a login; with one, only with the session cookie
+    Gradio's login page set (Gradio's own check, which does not cover routes added beside it)."""
+    if getattr(server, "auth", None) is None:
+        return True
+    cookies = request.cookies
+    token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(f"access-token-unsecure-{server.cookie_id}")
+    return token is not None and server.tokens.get(token) is not None
+
+
 def add_routes(server, assistant: Assistant) -> None:
-    """Plain HTTP routes on the app's own server (FastAPI, under Gradio), for curl and scripts:
-    GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year], /api/documents.
-    They are read-only; the server adds them only where no login is asked for (Gradio's login does not cover them)."""
+    """Plain HTTP routes on the app's own server (FastAPI, under Gradio), for curl, scripts and citation links:
+    GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year],
+    /api/documents, and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
+    they answer only a signed-in browser session (or a script that posted /login first)."""
+    def guarded(handler):
+        def route(request: Request, **kwargs):
+            if not signed_in(server, request):
+                return JSONResponse({"error": {"code": "login_required", "message": message("login_required")}},
+                                    status_code=401)
+            return handler(**kwargs)
 
-    def ask_route(question: str, k: int | None = None, doc: str | None = None, year: str | None = None,
-                  as_of: str | None = None, per_document: int | None = None, after: str | None = None) -> dict:
-        return ask(assistant, question, k, doc, year, as_of, per_document, [after] if after else None)
+        return route
 
-    def quotes_route(theme: str, k: int | None = None, doc: str | None = None, year: str | None = None) -> dict:
-        return quotes(assistant, theme, k, doc, year)
+    def ask_route(request: Request, question: str, k: int | None = None, doc: str | None = None,
+                  year: str | None = None, as_of: str | None = None, per_document: int | None = None,
+                  after: str | None = None):
+        return guarded(ask)(request, assistant=assistant, question=question, k=k, doc=doc, year=year, as_of=as_of,
+                            per_document=per_document, history=[after] if after else None)
 
-    def documents_route() -> list[dict]:
-        return documents(assistant)
+    def quotes_route(request: Request, theme: str, k: int | None = None, doc: str | None = None,
+                     year: str | None = None):
+        return guarded(quotes)(request, assistant=assistant, theme=theme, k=k, doc=doc, year=year)
+
+    def documents_route(request: Request):
+        return guarded(documents)(request, assistant=assistant)
+
+    def document_route(request: Request, doc_id: str, p: str | None = None, s: int | None = None,
+                       e: int | None = None):
+        if not signed_in(server, request):
+            return HTMLResponse(message("login_required"), status_code=401)
+        found = assistant.document(doc_id)
+        if found is None:
+            return HTMLResponse(message("document_not_found", key=doc_id, choices="qa list"), status_code=404)
+        meta, passages = found
+        quote = (s, e) if s is not None and e is not None else None
+        return HTMLResponse(render_document(meta, passages, p, quote))
 
     for path, route in (("/api/ask", ask_route), ("/api/quotes", quotes_route), ("/api/documents", documents_route)):
         server.add_api_route(path, route, methods=["GET", "POST"])
+    server.add_api_route("/doc/{doc_id}", document_route, methods=["GET"])

@@ -19,6 +19,7 @@ CSS = """
 .qa-also {margin-top: 4px; color: #666; font-size: 0.85em;}
 .qa-high {color: #2e7d32;} .qa-medium {color: #8a6d00;} .qa-low {color: #999;}
 .qa-none {font-weight: 600; margin: 4px 0;}
+.qa-open {margin-left: 8px; font-size: 0.85em; font-weight: normal; color: #1a5fb4;}
 .qa-searched {color: #666; font-size: 0.9em; margin: 2px 0 4px;}
 .qa-closest summary {cursor: pointer; color: #666;}
 """
@@ -86,7 +87,10 @@ def render_hit(hit: Hit) -> str:
     p, q = hit.passage, hit.quote
     label = CONFIDENCE_LABELS.get(hit.confidence or "")
     score = f'<span class="qa-score qa-{hit.confidence}">相关度：{label}</span>' if label else ""
-    head = f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}{score}</div>'
+    # the whole document, opened at this paragraph with the quote highlighted (served by the app: api.add_routes)
+    where = f"doc/{p.doc_id}?p={p.passage_id}&amp;s={q.start}&amp;e={q.end}#p-{p.passage_id}"
+    link = f'<a class="qa-open" href="{where}" target="_blank" rel="noopener">查看全文</a>'
+    head = f'<div class="qa-cite">[{hit.rank}] {escape(hit.citation.render())}{score}{link}</div>'
     foot = _copy_line(hit) + _also(hit)
     if len(p.text) <= 2 * CONTEXT_CHARS + len(q.text):
         return f'<div class="qa-card">{head}<p class="qa-text">{_marked(p.text, q.start, q.end)}</p>{foot}</div>'

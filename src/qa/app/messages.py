@@ -77,6 +77,7 @@ _TEMPLATES = {
     "closest_passages": "仍然查看最接近的 {count} 段（仅供参考）",
     "searched_as": "按上文理解为：{text}（可在“筛选与设置”中关闭“结合上文理解追问”）",
     "searched_as_cli": "按上文理解为：{text}",
+    "login_required": "请先登录（在浏览器中打开应用并登录，或先向 /login 提交用户名和密码）。",
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
     "document_not_found": "没有找到文档「{key}」。可选：{choices}。",
     "ambiguous_document": "「{key}」对应多篇文档，请写得更具体（文件名或 id）：{choices}。",

@@ -252,6 +252,5 @@ def serve(settings: Settings) -> None:
         show_error=False,
         prevent_thread_lock=True,
     )
-    if auth is None:  # behind a login, scripts use gradio_client with auth=(user, password) instead
-        api.add_routes(app.app, assistant)
+    api.add_routes(app.app, assistant)
     app.block_thread()
