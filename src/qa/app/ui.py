@@ -154,8 +154,10 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
     titles = library.titles()
     with gr.Blocks(title=TITLE) as app:
         status = gr.Markdown(_status_line(assistant), elem_id="qa-status")
-        if notices:  # what the start-up sync did: skipped files, duplicates, a model change
-            gr.Markdown("<br>".join(escape(line) for line in notices), elem_id="qa-notices")
+        started_on = assistant.index.build
+        # what the start-up sync did (skipped files, duplicates, a model change): shown until the index changes
+        notice = gr.Markdown("<br>".join(escape(line) for line in notices), elem_id="qa-notices",
+                             visible=bool(notices))
         with gr.Tabs():
             with gr.Tab("问答", id="ask"):
                 ask_doc = _ask_tab(gr, assistant, titles, uploads)
@@ -166,10 +168,13 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
 
         def page_state():
             fresh = library.titles()
-            return [_status_line(assistant), gr.update(choices=fresh), gr.update(choices=fresh), *lib_values()]
+            status_line = _status_line(assistant)  # also picks up a build made elsewhere
+            current = bool(notices) and assistant.index.build == started_on
+            return [status_line, gr.update(visible=current), gr.update(choices=fresh), gr.update(choices=fresh),
+                    *lib_values()]
 
         json_api(gr, assistant)
-        state_outputs = [status, ask_doc, quote_doc, *lib_outputs]
+        state_outputs = [status, notice, ask_doc, quote_doc, *lib_outputs]
         app.load(page_state, None, state_outputs, api_name=False)
         if writable:
             wire_library(gr, library, actions, page_state, state_outputs)
