@@ -11,7 +11,7 @@ from qa.ingest.normalize import join_spaced_name
 _FILE_DATE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?_")
 _CN_DATE = r"(\d{4})年(\d{1,2})月(\d{1,2})日"
 _TEXT_DATE = re.compile(_CN_DATE)
-_DATE_LINE = re.compile(rf"^[（(]{_CN_DATE}[，,、\s]*[^）)]{{0,20}}[）)]$")  # （2024年10月24日，喀山）
+_DATE_LINE = re.compile(rf"^[（(]{_CN_DATE}[，,、\s]*[^）)]{{0,20}}[）)]$")  # （2024年10月24日，北京）
 # ——2024年3月5日在第十四届全国人民代表大会第二次会议上 / ——在…上的报告
 _DASH_LINE = re.compile(rf"^(?:——|－－|--)\s*(?:{_CN_DATE})?\s*(.*)$")
 # 标题——在…上的讲话（2022年10月16日）习近平: the whole head glued into one line by a news site
