@@ -16,8 +16,8 @@ from qa.search.quotes import choose_quote, group_near_duplicates, quotability, q
 from qa.search.confidence import LOW, calibration_for, level
 from qa.search.followup import rewrite
 from qa.search.fusion import reciprocal_rank_fusion
-from qa.search.retrieve import Retriever, clean_question, expand_aliases
-from qa.search.tokens import keyword_tokens, tokenize
+from qa.search.retrieve import Retriever, clean_question
+from qa.search.tokens import tokenize
 from qa.settings import Settings, check_range
 
 def _previous_turn(history: Sequence[str]) -> str | None:
@@ -137,8 +137,7 @@ class Assistant:
             read = rewrite(question, previous)
             if not read.used_previous:
                 return self._ask(index, retriever, question, k, filters, mode, as_of, per_document)
-            before = self._ask(index, retriever, previous, 1, filters, mode, as_of)
-            prior = before.hits[0].passage if before.hits else None
+            prior = self._top_passage(index, retriever, previous, filters, mode, as_of)
             answer = self._ask(index, retriever, read.text, k, filters, mode, as_of, per_document, prior)
             return replace(answer, question=question, searched=read.text)
 
@@ -164,13 +163,7 @@ class Assistant:
         if per_document > 0:
             groups = limit_per_document(groups, [p.doc_id for p in passages], per_document)
         calibration = calibration_for(self.embedder.name)
-        ceiling = index.keyword.ceiling(keyword_tokens(expand_aliases(question))) or 1.0
-
-        def judged(cand) -> str | None:
-            keyword = cand.keyword_score / ceiling if cand.keyword_score is not None else None
-            return level(cand.dense_score, keyword, calibration)
-
-        verdicts = [judged(c) for c in candidates]
+        verdicts = [level(c.dense_score, c.keyword_share, calibration) for c in candidates]
         confident = None if calibration is None else any(v != LOW for v in verdicts)
         hits = []
         for rank, group in enumerate(groups[:k], start=1):
@@ -189,6 +182,15 @@ class Assistant:
                 )
             )
         return Answer(question=question, hits=tuple(hits), confident=confident)
+
+    def _top_passage(self, index: IndexReader, retriever: Retriever, question: str, filters: Filters | None,
+                     mode: str | None, as_of: int | None) -> Passage | None:
+        """The passage that would answer `question` first (the previous turn's, for a follow-up's prior)."""
+        rows = self._rows(index, filters)
+        if index.size == 0 or (rows is not None and len(rows) == 0):
+            return None
+        found = retriever.search(question, 1, rows, mode, as_of)
+        return index.passage(found[0].row) if found else None
 
     def _prefer(self, candidates: list, passages: list[Passage], prior: Passage) -> tuple[list, list[Passage]]:
         """Candidates re-ranked with a second list: those of the previous answer's document, its section first."""

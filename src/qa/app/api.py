@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from qa.answer import Assistant
 from qa.app.document_page import render_document
 from qa.app.messages import error_message, message
-from qa.app.output import answer_json
+from qa.app.output import answer_json, documents_json
 from qa.errors import QAError
 from qa.library import list_documents
 from qa.records import Filters
@@ -42,7 +42,7 @@ def quotes(assistant: Assistant, theme: str, k: int | None = None, doc: str | No
 
 def documents(assistant: Assistant) -> list[dict]:
     """The documents as `qa list --json` prints them: file, title, date, passages, status."""
-    return [{**row.__dict__, "status": str(row.status)} for row in list_documents(assistant.settings)]
+    return documents_json(list_documents(assistant.settings))
 
 
 def signed_in(server, request) -> bool:
@@ -60,27 +60,24 @@ def add_routes(server, assistant: Assistant) -> None:
     GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year],
     /api/documents, and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
     they answer only a signed-in browser session (or a script that posted /login first)."""
-    def guarded(handler):
-        def route(request: Request, **kwargs):
-            if not signed_in(server, request):
-                return JSONResponse({"error": {"code": "login_required", "message": message("login_required")}},
-                                    status_code=401)
-            return handler(**kwargs)
-
-        return route
+    def refused(request: Request) -> JSONResponse | None:
+        if signed_in(server, request):
+            return None
+        return JSONResponse({"error": {"code": "login_required", "message": message("login_required")}},
+                            status_code=401)
 
     def ask_route(request: Request, question: str, k: int | None = None, doc: str | None = None,
                   year: str | None = None, as_of: str | None = None, per_document: int | None = None,
                   after: str | None = None):
-        return guarded(ask)(request, assistant=assistant, question=question, k=k, doc=doc, year=year, as_of=as_of,
-                            per_document=per_document, history=[after] if after else None)
+        return refused(request) or ask(assistant, question, k, doc, year, as_of, per_document,
+                                       [after] if after else None)
 
     def quotes_route(request: Request, theme: str, k: int | None = None, doc: str | None = None,
                      year: str | None = None):
-        return guarded(quotes)(request, assistant=assistant, theme=theme, k=k, doc=doc, year=year)
+        return refused(request) or quotes(assistant, theme, k, doc, year)
 
     def documents_route(request: Request):
-        return guarded(documents)(request, assistant=assistant)
+        return refused(request) or documents(assistant)
 
     def document_route(request: Request, doc_id: str, p: str | None = None, s: int | None = None,
                        e: int | None = None):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
-from qa.app.output import (answer_json, print_answer, print_lines, print_outline, print_quotes, print_report,
+from qa.app.output import (answer_json, documents_json, print_answer, print_lines, print_outline, print_quotes, print_report,
                            progress_bar, safe)
 from qa.errors import InvalidSetting, QAError
 from qa.export import EXPORT_FORMATS, export
@@ -132,7 +132,7 @@ def cmd_list(args) -> int:
     settings = resolve(_settings(args))
     rows = list_documents(settings)
     if args.json:
-        print(json.dumps([row.__dict__ for row in rows], ensure_ascii=False, indent=2))
+        print(json.dumps(documents_json(rows), ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print(message("no_documents", data_dir=str(settings.data_dir)))

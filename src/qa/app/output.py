@@ -44,6 +44,11 @@ def print_answer(answer: Answer, as_json: bool) -> None:
             print(f"    另见：{safe(other.render())}")
 
 
+def documents_json(rows) -> list[dict]:
+    """The documents as `qa list --json` prints them (and the API returns them): file, title, date, passages, status."""
+    return [{**row.__dict__, "status": str(row.status)} for row in rows]
+
+
 def answer_json(answer: Answer) -> dict:
     out = {"question": answer.question, "searched": answer.searched, "confident": answer.confident,
            "hits": [h.to_json() for h in answer.hits]}

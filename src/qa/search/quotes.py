@@ -121,6 +121,7 @@ def choose_quote(passage: Passage, question: str, question_terms: Sequence[str],
 _PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 _CLOSER_OF = {close: open_ for open_, close in _PAIRS.items()}
 BALANCE_CHARS = 300  # a quote grows to close a quotation up to this length; past it, it is cut instead
+_BLANK = " \t\n\u3000\xa0"
 
 
 def unbalanced(text: str) -> tuple[list[int], list[int]]:
@@ -165,8 +166,6 @@ def quote_span(text: str, sentences: Sequence[Span], first: int, last: int) -> t
     return (start, end) if start < end else whole
 
 
-_BLANK = " \t\n\u3000\xa0"
-
 
 def _longer_side(start: int, end: int, marks: list[int]) -> tuple[int, int]:
     """(start, end) cut to the text before the first mark or after the last one, whichever is longer."""
@@ -181,13 +180,14 @@ def extend_for_kind(question: str, texts: Sequence[str], first: int, last: int) 
     def fits(i: int, limit: int = MAX_QUOTE_CHARS) -> bool:
         return sum(len(t) for t in texts[first : i + 1]) <= limit
 
-    if _ASKS_LIST.search(question):
+    kind = question_kind(question)
+    if kind == "list":
         while last + 1 < len(texts) and texts[last].rstrip().endswith(("；", ";")) and fits(last + 1):
             last += 1
-    elif _ASKS_REASON.search(question):
+    elif kind == "reason":
         if last + 1 < len(texts) and _GIVES_REASON.match(texts[last + 1]) and fits(last + 1):
             last += 1
-    elif _ASKS_MEANS.search(question) and last == first and len(texts[first]) <= TASK_CHARS:
+    elif kind == "means" and last == first and len(texts[first]) <= TASK_CHARS:
         # a short sentence naming the task (加大对企业稳岗扩岗支持力度。) is followed by its measures
         while last - first < MEANS_SENTENCES and last + 1 < len(texts) and fits(last + 1, MEANS_QUOTE_CHARS):
             last += 1

@@ -30,7 +30,7 @@ class Candidate:
     dense_rank: int | None
     keyword_rank: int | None
     dense_score: float | None = None  # cosine of the passage's best window to the question
-    keyword_score: float | None = None  # BM25
+    keyword_share: float | None = None  # BM25 over the question's ceiling (BM25.ceiling): comparable across questions
 
 
 _NUMERAL = "一二三四五六七八九十"
@@ -117,9 +117,11 @@ class Retriever:
             fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k, weights=weights)
         dense_rank = {row: i for i, row in enumerate(dense, start=1)}
         keyword_rank = {row: i for i, row in enumerate(keyword, start=1)}
-        dense_score, keyword_score = dict(dense_scored), dict(keyword_scored)
+        dense_score = dict(dense_scored)
+        ceiling = (self.index.keyword.ceiling(terms) if keyword_scored else 0.0) or 1.0
+        keyword_share = {row: score / ceiling for row, score in keyword_scored}
         return [
             Candidate(row=row, score=score, dense_rank=dense_rank.get(row), keyword_rank=keyword_rank.get(row),
-                      dense_score=dense_score.get(row), keyword_score=keyword_score.get(row))
+                      dense_score=dense_score.get(row), keyword_share=keyword_share.get(row))
             for row, score in fused[:k]
         ]
