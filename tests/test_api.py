@@ -131,3 +131,56 @@ def test_a_real_login_opens_the_routes(tmp_path):
     finally:
         app.close()
         assistant.close()
+
+
+@pytest.fixture
+def writable(tmp_path, monkeypatch):
+    """An app that may write, with its own uploads folder (Gradio keeps uploads where GRADIO_TEMP_DIR says)."""
+    from conftest import TINY, write_corpus
+    from fakes import FakeEmbedder
+
+    from qa.app.library_tab import Library
+    from qa.settings import Settings
+
+    uploads = tmp_path / "uploads"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    write_corpus(tmp_path / "data", TINY)
+    assistant, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), FakeEmbedder())
+    library = Library(assistant, uploads)
+    app = build_app(assistant, uploads=uploads, library=library)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    api.add_routes(app.app, assistant, library)
+    yield f"http://127.0.0.1:{port}/", library
+    app.close()
+    assistant.close()
+
+
+def test_add_through_gradio_client_and_plain_http(writable, tmp_path):
+    import httpx
+    from gradio_client import Client, handle_file
+
+    url, library = writable
+    speech = tmp_path / "丙讲话.txt"
+    speech.write_text("丙讲话\n\n一、抓好春耕\n\n春耕备耕要早谋划、早部署。\n", encoding="utf-8")
+    added = Client(url, verbose=False).predict([handle_file(str(speech))], api_name="/add")
+    assert added["added"] == ["丙讲话.txt"] and added["index"]["documents"] == 3
+    assert added["messages"][0] == "已添加「丙讲话.txt」。"
+    assert not list(library.uploads.rglob("丙讲话.txt"))  # the server's temporary copy is gone
+
+    other = "丁讲话\n\n一、防汛\n\n防汛抗旱责任重大。\n".encode("utf-8")
+    sent = httpx.post(url + "api/add", files=[("files", ("丁讲话.txt", other, "text/plain")),
+                                              ("files", ("乱码.txt", "日本語".encode("shift_jis"), "text/plain"))],
+                      timeout=60).json()
+    assert sent["added"] == ["丁讲话.txt"] and sent["rejected"][0]["file"] == "乱码.txt"
+    assert "乱码.txt" in sent["messages"][-2] or any("乱码.txt" in line for line in sent["messages"])
+    assert {d["source"] for d in httpx.get(url + "api/documents", timeout=30).json()} >= {"丙讲话.txt", "丁讲话.txt"}
+
+
+def test_add_refuses_a_path_that_was_not_uploaded(writable, tmp_path):
+    _, library = writable
+    own = tmp_path / "secret.txt"
+    own.write_text("服务器自己的文件\n", encoding="utf-8")
+    refused = api.add(library, [str(own)])
+    assert refused["error"]["code"] == "not_an_upload" and "上传" in refused["error"]["message"]
+    assert own.exists() and api.add(library, [])["error"]["code"] == "nothing_uploaded"

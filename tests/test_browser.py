@@ -149,10 +149,17 @@ def test_document_management_in_browser(app_url, tmp_path):
     scan = as_scanned_pdf(tmp_path / "扫描件.pdf")
     with sync_playwright() as pw:
         browser = _launch(pw)
-        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        # an English browser: Gradio's own words (Drop File Here…) must still be Chinese
+        page = browser.new_page(viewport={"width": 900, "height": 1400}, locale="en-US")
         page.goto(app_url)
         page.get_by_role("tab", name="文档管理").click()
         expect(page.locator("#qa-documents")).to_contain_text("在2024年机关党建工作质量提升推进会上的讲话稿", timeout=60_000)
+        expect(page.locator("#qa-upload")).to_contain_text("点击上传")
+        expect(page.locator("#qa-upload")).not_to_contain_text("Upload")
+        table = page.locator("#qa-documents table").first.bounding_box()
+        frame = page.locator("#qa-documents").bounding_box()
+        assert table["width"] <= frame["width"] + 1  # the table fits: no sideways scrolling
+        page.screenshot(path=str(tmp_path / "library-en-US.png"), full_page=True)
         page.locator("#qa-upload input[type=file]").set_input_files([str(docx), str(scan)])
         page.locator("#qa-add").click()
         result = page.locator("#qa-library-result")

@@ -145,6 +145,9 @@ def test_add_refusal_exits_1_when_nothing_was_added(capsys, where, tmp_path):
     (tmp_path / ".隐藏.txt").write_text("隐藏讲话\n\n要抓落实。", encoding="utf-8")
     out, _ = qa(capsys, "add", tmp_path / ".隐藏.txt", *where, code=1)
     assert "隐藏文件" in out and "已添加" not in out
+    report = json.loads(qa(capsys, "add", tmp_path / ".隐藏.txt", "--json", *where, code=1)[0])
+    assert report["added"] == [] and report["rejected"][0]["file"] == ".隐藏.txt"
+    assert "隐藏文件" in report["messages"][0]
 
 
 def test_list_of_an_empty_folder(capsys, tmp_path):

@@ -72,6 +72,12 @@ class DocumentNotFound(QAError):
     code = "document_not_found"
 
 
+class NotAnUpload(QAError):
+    """A file handed to the app's add endpoint that was not uploaded to it (details: path)."""
+
+    code = "not_an_upload"
+
+
 class AmbiguousDocument(QAError):
     """Several documents match what the user named (details: key, choices)."""
 

@@ -1,13 +1,17 @@
 """The JSON the HTTP API returns: the same objects as `qa ask --json`, `qa quotes --json` and `qa list --json`."""
 from __future__ import annotations
 
-from fastapi import Request
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from qa.answer import Assistant
 from qa.app.document_page import render_document
 from qa.app.messages import error_message, message
-from qa.app.output import answer_json, documents_json
+from qa.app.output import add_json, answer_json, documents_json
 from qa.errors import QAError
 from qa.library import list_documents
 from qa.records import Filters
@@ -40,6 +44,25 @@ def quotes(assistant: Assistant, theme: str, k: int | None = None, doc: str | No
     return answer_json(answer)
 
 
+def add(library, paths: list[str]) -> dict:
+    """Add uploaded files to the library and the index: what `qa add --json` prints, or {"error": …}."""
+    if not paths:
+        return {"error": {"code": "nothing_uploaded", "message": message("nothing_uploaded")}}
+    try:
+        return add_json(library.add_report(paths))
+    except QAError as exc:
+        return _error(exc)
+
+
+def save_upload(folder: Path, name: str | None, content) -> Path:
+    """An uploaded file saved under its own name (no folders) in a new folder below the uploads folder."""
+    where = Path(tempfile.mkdtemp(prefix="api-", dir=folder))
+    target = where / (Path((name or "").replace("\\", "/")).name or "upload.txt")
+    with open(target, "wb") as out:
+        shutil.copyfileobj(content, out)
+    return target
+
+
 def documents(assistant: Assistant) -> list[dict]:
     """The documents as `qa list --json` prints them: file, title, date, passages, status."""
     return documents_json(list_documents(assistant.settings))
@@ -55,10 +78,10 @@ def signed_in(server, request) -> bool:
     return token is not None and server.tokens.get(token) is not None
 
 
-def add_routes(server, assistant: Assistant) -> None:
+def add_routes(server, assistant: Assistant, library=None) -> None:
     """Plain HTTP routes on the app's own server (FastAPI, under Gradio), for curl, scripts and citation links:
     GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year],
-    /api/documents, and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
+    /api/documents, POST /api/add (multipart files; only when the app may write), and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
     they answer only a signed-in browser session (or a script that posted /login first)."""
     def refused(request: Request) -> JSONResponse | None:
         if signed_in(server, request):
@@ -90,6 +113,15 @@ def add_routes(server, assistant: Assistant) -> None:
         quote = (s, e) if s is not None and e is not None else None
         return HTMLResponse(render_document(meta, passages, p, quote))
 
+    def add_route(request: Request, files: list[UploadFile] = File(...)):
+        if denied := refused(request):
+            return denied
+        folder = library.uploads or Path(tempfile.gettempdir())
+        saved = [str(save_upload(folder, f.filename, f.file)) for f in files]
+        return add(library, saved)
+
+    if library is not None:
+        server.add_api_route("/api/add", add_route, methods=["POST"])
     for path, route in (("/api/ask", ask_route), ("/api/quotes", quotes_route), ("/api/documents", documents_route)):
         server.add_api_route(path, route, methods=["GET", "POST"])
     server.add_api_route("/doc/{doc_id}", document_route, methods=["GET"])

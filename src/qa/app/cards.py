@@ -22,6 +22,19 @@ CSS = """
 .qa-open {margin-left: 8px; font-size: 0.85em; font-weight: normal; color: #1a5fb4;}
 .qa-searched {color: #666; font-size: 0.9em; margin: 2px 0 4px;}
 .qa-closest summary {cursor: pointer; color: #666;}
+.qa-score, .qa-open, .qa-copy, .qa-card details summary, button, th {white-space: nowrap;}
+.qa-cite {word-break: normal; overflow-wrap: anywhere;}
+#qa-documents table {table-layout: auto; width: 100%;}
+"""
+
+# Gradio picks its own words (Drop File Here, Clear…) from the browser's language once, before the page's scripts
+# run; the app speaks Chinese on every machine, so the page switches Gradio's locale store to zh-CN through the
+# changeLocale its core module exports (the same module instance: it is imported by the same URL).
+FORCE_CHINESE = """
+  document.documentElement.setAttribute('lang', 'zh-CN');
+  const core = performance.getEntriesByType('resource').map((entry) => entry.name)
+    .find((name) => /\\/assets\\/core-[^/]*\\.js$/.test(name));
+  if (core) import(core).then((m) => m.changeLocale && m.changeLocale('zh-CN')).catch(() => {});
 """
 
 # After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
@@ -35,7 +48,7 @@ SCROLL_TO_ANSWER = """() => { setTimeout(() => {
 }, 150); }"""
 # Copy buttons: one listener for the page (the chat's HTML may not carry scripts); the clipboard API needs a
 # secure context, so plain-http intranet hosts fall back to a hidden textarea and execCommand.
-COPY_JS = """() => {
+COPY_LISTENER = """
   document.addEventListener('click', async (event) => {
     const button = event.target.closest('.qa-copy');
     if (!button) return;
@@ -52,7 +65,9 @@ COPY_JS = """() => {
     button.textContent = done ? '已复制' : '复制失败，请手动选择';
     setTimeout(() => { button.textContent = '复制引文'; }, 2000);
   });
-}"""
+"""
+# What the page runs once loaded.
+PAGE_JS = "() => {" + FORCE_CHINESE + COPY_LISTENER + "}"
 # Characters of context shown on each side of the quote before "展开整段".
 CONTEXT_CHARS = 90
 # HTML specials and the characters Markdown acts on become numeric entities, shown as written.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
-from qa.app.output import (answer_json, documents_json, print_answer, print_lines, print_outline, print_quotes, print_report,
+from qa.app.output import (add_json, answer_json, documents_json, print_answer, print_lines, print_outline, print_quotes, print_report,
                            progress_bar, safe)
 from qa.errors import InvalidSetting, QAError
 from qa.export import EXPORT_FORMATS, export
@@ -111,7 +111,10 @@ def cmd_add(args) -> int:
     settings = resolve(_settings(args))
     report = add_files(settings, [Path(p) for p in args.paths], _embedder(settings), progress=progress_bar(),
                        notify=_notice)
-    print_lines(add_summary(report))
+    if args.json:
+        print(json.dumps(add_json(report), ensure_ascii=False, indent=2))
+    else:
+        print_lines(add_summary(report))
     return 1 if report.rejected and not (report.added or report.replaced) else 0
 
 
@@ -245,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--after", metavar="QUESTION", help="上一个问题：追问（如“那要怎么加强？”）按它来理解")
             p.add_argument("--export", metavar="FILE", help="把回答另存为 .md 或 .docx（引文出处为脚注）")
 
-    p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add)
+    p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add, json_output=True)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")
     p = command("remove", "移除一篇文档（文件移到 data/.removed/），并更新索引", cmd_remove)
     p.add_argument("doc", help="文件名、文档 id，或标题中的一段文字")

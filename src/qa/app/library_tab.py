@@ -11,9 +11,9 @@ from qa.answer import Assistant
 from qa.app.cards import escape, render_documents
 from qa.app.messages import SUPPORTED, add_summary, build_summary, error_message, message
 from qa.data_folder import REMOVED_FOLDER
-from qa.errors import QAError
+from qa.errors import NotAnUpload, QAError
 from qa.ingest.read import inside
-from qa.library import DocumentRow, Progress, add_files, list_documents, rebuild, remove_document
+from qa.library import AddReport, DocumentRow, Progress, add_files, list_documents, rebuild, remove_document
 from qa.records import DocumentStatus
 
 ALL_DOCUMENTS = "全部文档"
@@ -52,14 +52,25 @@ class Library:
     def add(self, paths: list[str], progress: Progress | None = None, notify=None) -> list[str]:
         if not paths:
             return [message("nothing_uploaded")]
+        return add_summary(self.add_report(paths, progress, notify))
+
+    def add_report(self, paths: list[str], progress: Progress | None = None, notify=None) -> AddReport:
+        """Add uploaded files (temporary copies below the uploads folder; any other path is refused, so an API
+        caller cannot make the server index its own files)."""
         try:
+            outside = [p for p in paths if not self.is_upload(p)]
+            if outside:
+                raise NotAnUpload(path=outside[0])
             with self._lock:
                 report = add_files(self.assistant.settings, [Path(p) for p in paths], self.assistant.embedder,
                                    progress, notify)
                 self.assistant.after_write()
         finally:
             self._forget_uploads(paths)
-        return add_summary(report)
+        return report
+
+    def is_upload(self, path: str) -> bool:
+        return self.uploads is None or inside(Path(path).resolve(), self.uploads.resolve())
 
     def _forget_uploads(self, paths: list[str]) -> None:
         """Delete the server's temporary copies: an upload is never kept or served back outside data/."""
@@ -98,6 +109,7 @@ def library_tab(gr, library: Library, writable: bool):
         gr.Markdown(escape(message("read_only_banner")), elem_id="qa-read-only")
     result = gr.Markdown(elem_id="qa-library-result")
     table = gr.Dataframe(render_documents(library.rows()), headers=DOCUMENT_HEADERS, interactive=False, wrap=True,
+                         column_widths=["28%", "34%", "13%", "9%", "7%", "9%"],
                          elem_id="qa-documents", label="文档")
 
     def values_read_only():
@@ -149,6 +161,8 @@ def wire_library(gr, library: Library, actions, page_state, state_outputs) -> No
     def on_rebuild(progress=gr.Progress()):
         return run(library.rebuild, progress=progress)
 
-    add.click(on_add, [upload], outputs, api_name="add_documents").then(lambda: None, None, upload)
-    remove.click(on_remove, [chosen], outputs, js=confirm, api_name="remove_document")
-    rebuild.click(on_rebuild, None, outputs, api_name="rebuild_index")
+    # the bar is drawn once, over the result line, not over every table and list the action refreshes
+    once = {"show_progress_on": [result]}
+    add.click(on_add, [upload], outputs, api_name="add_documents", **once).then(lambda: None, None, upload)
+    remove.click(on_remove, [chosen], outputs, js=confirm, api_name="remove_document", **once)
+    rebuild.click(on_rebuild, None, outputs, api_name="rebuild_index", **once)

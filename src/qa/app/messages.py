@@ -54,6 +54,7 @@ _TEMPLATES = {
     "read_only": "本应用以只读方式启动（--read-only），不能添加、删除文档或重建索引。",
     "too_large": "{reason}，本次上传没有执行。",
     "nothing_uploaded": "请先选择要上传的文件。",
+    "not_an_upload": "「{path}」不是上传到本应用的文件：只能添加上传的文件（网页的「上传讲稿」、gradio_client 的 handle_file，或 POST /api/add）。",
     "data_missing_using_index": "提示：找不到文本目录「{data_dir}」，直接使用现有索引。",
     "file_not_found": "找不到文件「{path}」。",
     "no_documents": "文本目录「{data_dir}」中还没有文档。用 qa add 文件… 添加。",

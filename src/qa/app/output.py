@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from qa.app.messages import CONFIDENCE_LABELS, message
+from qa.app.messages import CONFIDENCE_LABELS, add_summary, message
 from qa.ingest.normalize import CONTROL
 from qa.records import Answer
 
@@ -47,6 +47,22 @@ def print_answer(answer: Answer, as_json: bool) -> None:
 def documents_json(rows) -> list[dict]:
     """The documents as `qa list --json` prints them (and the API returns them): file, title, date, passages, status."""
     return [{**row.__dict__, "status": str(row.status)} for row in rows]
+
+
+def add_json(report) -> dict:
+    """What adding files did, as `qa add --json` prints it (and the API returns it), with the same lines in words."""
+    build = report.build
+    return {
+        "added": list(report.added),
+        "replaced": list(report.replaced),
+        "unchanged": list(report.unchanged),
+        "duplicates": [{"file": name, "same_as": same} for name, same in report.duplicates],
+        "rejected": [{"file": name, **details} for name, details in report.rejected],
+        "index": None if build is None else {"built": build.built, "documents": build.documents,
+                                             "passages": build.passages, "embedded": build.embedded,
+                                             "reused": build.reused, "seconds": round(build.seconds, 2)},
+        "messages": add_summary(report),
+    }
 
 
 def answer_json(answer: Answer) -> dict:

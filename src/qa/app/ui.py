@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa.answer import Assistant
 from qa.app import api
-from qa.app.cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
+from qa.app.cards import CSS, PAGE_JS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
 from qa.app.library_tab import ALL_DOCUMENTS, Library, library_tab, wire_library
 from qa.app.messages import build_summary, error_message, message
 from qa.app.output import progress_bar
@@ -117,8 +117,10 @@ def _ask_tab(gr, assistant: Assistant, titles: list[str], uploads: Path | None =
 
     inputs = [box, chat, k, doc, year, as_of, per_document, answers, follow_up]
     outputs = [box, chat, answers]
-    box.submit(handle, inputs, outputs, api_name=False).then(None, js=SCROLL_TO_ANSWER)
-    send.click(handle, inputs, outputs, api_name="chat", api_visibility="undocumented").then(
+    # one small progress mark on the chat, nothing greyed out: the question box stays usable while it runs
+    busy = {"show_progress": "minimal", "show_progress_on": [chat]}
+    box.submit(handle, inputs, outputs, api_name=False, **busy).then(None, js=SCROLL_TO_ANSWER)
+    send.click(handle, inputs, outputs, api_name="chat", api_visibility="undocumented", **busy).then(
         None, js=SCROLL_TO_ANSWER)
     chat.clear(lambda: [], None, answers, api_name=False)
     to_markdown.click(lambda a: download(a, ".md"), answers, exported, api_name=False)
@@ -144,13 +146,14 @@ def _quotes_tab(gr, assistant: Assistant, titles: list[str]):
     return doc
 
 
-def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = True, uploads: Path | None = None):
+def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = True, uploads: Path | None = None,
+              library: Library | None = None):
     """The Blocks app. Counts, tables and choices are computed at every page load, so a reload or a second tab
     shows what another tab or a `qa add` in a terminal changed."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    library = Library(assistant, uploads)
+    library = library or Library(assistant, uploads)
     titles = library.titles()
     with gr.Blocks(title=TITLE) as app:
         status = gr.Markdown(_status_line(assistant), elem_id="qa-status")
@@ -173,7 +176,8 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
             return [status_line, gr.update(visible=current), gr.update(choices=fresh), gr.update(choices=fresh),
                     *lib_values()]
 
-        json_api(gr, assistant)
+        # adding over the API needs an uploads folder: only files below it may be added
+        json_api(gr, assistant, library if writable and library.uploads else None)
         state_outputs = [status, notice, ask_doc, quote_doc, *lib_outputs]
         app.load(page_state, None, state_outputs, api_name=False)
         if writable:
@@ -181,9 +185,10 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
     return app
 
 
-def json_api(gr, assistant: Assistant) -> None:
-    """Endpoints that return JSON (the objects of `qa ask --json`, `qa quotes --json`, `qa list --json`), for
-    gradio_client and plain HTTP: /gradio_api/call/ask, /quotes, /documents. Only the question or theme is needed."""
+def json_api(gr, assistant: Assistant, library: Library | None = None) -> None:
+    """Endpoints that return JSON (the objects of `qa ask --json`, `qa quotes --json`, `qa list --json`,
+    `qa add --json`), for gradio_client and plain HTTP: /gradio_api/call/ask, /quotes, /documents, and /add when
+    the app may write. Only the question or theme is needed."""
 
     def ask(question: str, k: int = 0, doc: str = "", year: str = "", as_of: str = "", per_document: int = 0,
             history: list[str] | None = None) -> dict:
@@ -200,7 +205,16 @@ def json_api(gr, assistant: Assistant) -> None:
         """Every document of the data folder: file, title, date, passages and status."""
         return api.documents(assistant)
 
-    for fn in (ask, quotes, documents):
+    def add(files: list[gr.FileData]) -> dict:
+        """Add files (uploaded with gradio_client's handle_file) to the library and the index: added, replaced,
+        unchanged, duplicates, rejected (with the reason), the index update, and the same in words."""
+        paths = [f["path"] if isinstance(f, dict) else getattr(f, "path", f) for f in files or []]
+        return api.add(library, paths)
+
+    # gradio is imported in this function only, so the hint is given as an object, not a string to resolve
+    add.__annotations__ = {"files": list[gr.FileData], "return": dict}
+
+    for fn in (ask, quotes, documents) + ((add,) if library is not None else ()):
         gr.api(fn, api_name=fn.__name__)
 
 
@@ -240,7 +254,8 @@ def serve(settings: Settings) -> None:
     import tempfile
 
     uploads = Path(os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(tempfile.gettempdir()) / "speech-qa-uploads")))
-    app = build_app(assistant, notices, writable=writable, uploads=uploads)
+    library = Library(assistant, uploads)  # one for the page and the REST routes: one add at a time
+    app = build_app(assistant, notices, writable=writable, uploads=uploads, library=library)
     import gradio as gr
 
     auth = tuple(settings.serve.auth.split(":", 1)) if settings.serve.auth else None
@@ -252,10 +267,10 @@ def serve(settings: Settings) -> None:
         max_file_size=f"{settings.limits.file_mb}mb",
         theme=gr.themes.Default(font=FONTS, font_mono=["monospace"]),
         css=CSS,
-        js=COPY_JS,
+        js=PAGE_JS,
         footer_links=[],
         show_error=False,
         prevent_thread_lock=True,
     )
-    api.add_routes(app.app, assistant)
+    api.add_routes(app.app, assistant, library if writable else None)  # uploads is always set here
     app.block_thread()
