@@ -1,0 +1,89 @@
+"""What checking a draft found: for each quotation its verdict, the edits, and where the text appears."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa.check.attribution import NamedSource
+from qa.check.quotations import Quotation
+from qa.records import Citation
+
+VERDICTS = ("exact", "altered", "not_found", "wrong_source", "unchecked")
+VERDICT_LABELS = {"exact": "原文一致", "altered": "有改动", "not_found": "未找到", "wrong_source": "出处不符",
+                  "unchecked": "未核对"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step of the diff from the source to the draft: equal, insert (the draft adds), delete (the draft
+    leaves out) or replace, with the characters on each side as written."""
+
+    op: str
+    draft: str
+    source: str
+
+
+@dataclass(frozen=True)
+class SourceFound:
+    """A place the quoted text appears: the passage, the matching part of it as written ([start, end) in the
+    passage's text), how much of the quotation it holds, and the same paragraph's copies elsewhere."""
+
+    citation: Citation
+    doc_id: str
+    passage_id: str
+    text: str
+    start: int
+    end: int
+    similarity: float
+    also_in: tuple[Citation, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"citation": self.citation.render(), "title": self.citation.title, "date": self.citation.date,
+                "section_path": list(self.citation.section_path), "paragraph": self.citation.paragraph,
+                "doc_id": self.doc_id, "passage_id": self.passage_id, "text": self.text, "start": self.start,
+                "end": self.end, "similarity": round(self.similarity, 4),
+                "also_in": [c.render() for c in self.also_in]}
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    """The verdict on one quotation: exact, altered (changes lists the edits), not_found, wrong_source (the
+    text is found, but not in the source the lead-in names; altered says whether it also differs) or unchecked
+    (too short to tell a quotation from a common phrase, and not found as written)."""
+
+    quotation: Quotation
+    verdict: str
+    similarity: float = 0.0
+    changes: tuple[Change, ...] = ()
+    best: SourceFound | None = None
+    others: tuple[SourceFound, ...] = ()  # earliest first
+    named: NamedSource = NamedSource()
+    altered: bool = False
+
+    @property
+    def label(self) -> str:
+        return VERDICT_LABELS[self.verdict]
+
+    def to_json(self) -> dict:
+        q = self.quotation
+        return {"span": q.text, "start": q.start, "end": q.end, "lead_in": q.lead_in, "depth": q.depth,
+                "marked": q.marked, "verdict": self.verdict, "label": self.label,
+                "similarity": round(self.similarity, 4), "altered": self.altered,
+                "named_source": self.named.describe() or None,
+                "diff": [{"op": c.op, "draft": c.draft, "source": c.source} for c in self.changes],
+                "best_source": self.best.to_json() if self.best else None,
+                "other_sources": [s.to_json() for s in self.others]}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every quotation of a draft checked, in the order they appear."""
+
+    checks: tuple[QuoteCheck, ...]
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {v: sum(c.verdict == v for c in self.checks) for v in VERDICTS}
+
+    def to_json(self) -> dict:
+        return {"quotations": [c.to_json() for c in self.checks], "counts": self.counts(),
+                "seconds": round(self.seconds, 3)}

@@ -1,0 +1,79 @@
+"""Text folded for comparing a draft with its sources, with a map back to the characters it came from."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Sequence
+
+from qa.search.tokens import simplified
+
+QUOTE_MARK = '"'  # every quotation mark folds to this: a quote nested in a draft is often top-level in its source
+_QUOTES = set("“”「」『』‘’〝〞＂\"'﹁﹂﹃﹄«»")
+# half-width punctuation folds to the full-width form Chinese text uses (. only between non-digits)
+_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）", "[": "【", "]": "】"}
+_DROP = set(" \t\r\n\u3000\u00a0\u200b\u200c\u200d\u2060\ufeff")
+# what may stand at either end of a quotation without being part of what is quoted
+EDGE = set("，。；：？！、…—-·" + QUOTE_MARK)
+ELLIPSIS = ("……", "…", "...", "。。。")
+
+
+def fold_char(ch: str) -> str:
+    """One character folded: width (NFKC), case, quotation marks, half-width punctuation; '' for spaces."""
+    if ch in _DROP:
+        return ""
+    if ch in _QUOTES:
+        return QUOTE_MARK
+    folded = unicodedata.normalize("NFKC", ch)
+    if len(folded) != 1:
+        folded = ch  # ㈠, ½ and the like stay as written: one character in, one out, so offsets hold
+    if folded in _QUOTES:
+        return QUOTE_MARK
+    if folded.isspace():
+        return ""
+    return _PUNCT.get(folded, folded).lower()
+
+
+class _Table(dict):
+    """str.translate's table for fold_char, filled on first sight of each character."""
+
+    def __missing__(self, code: int):
+        folded = fold_char(chr(code))
+        self[code] = value = folded if folded else None
+        return value
+
+
+_TABLE = _Table()
+_LONE_POINT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+
+
+def fold(text: str) -> tuple[str, Sequence[int]]:
+    """(folded text, where each folded character was in text). Traditional characters become Simplified,
+    full-width letters and digits half-width, half-width punctuation full-width; spaces are dropped."""
+    converted = simplified(text)
+    if len(converted) != len(text):  # a phrase conversion changed the length: fold character by character
+        converted = "".join(simplified(ch) if len(simplified(ch)) == 1 else ch for ch in text)
+    folded = converted.translate(_TABLE)
+    if len(folded) == len(converted):
+        where: Sequence[int] = range(len(text))
+    else:
+        where = [i for i, ch in enumerate(converted) if _TABLE[ord(ch)] is not None]
+    # a point between digits is a decimal point (3.5); any other is a full stop
+    return _LONE_POINT.sub("。", folded), where
+
+
+def original_span(where: Sequence[int], start: int, end: int, length: int) -> tuple[int, int]:
+    """The characters of the original text that folded characters [start, end) came from."""
+    if start >= end:
+        at = where[start] if start < len(where) else length
+        return at, at
+    return where[start], where[end - 1] + 1
+
+
+def trim_edges(text: str) -> tuple[int, int]:
+    """(start, end) of text without the punctuation and quotation marks at its ends."""
+    start, end = 0, len(text)
+    while start < end and text[start] in EDGE:
+        start += 1
+    while end > start and text[end - 1] in EDGE:
+        end -= 1
+    return start, end
