@@ -6,6 +6,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Sequence
 
+from qa.check.checker import Checker
+from qa.check.draft import checked_draft
+from qa.check.findings import CheckReport
 from qa.errors import IndexIncompatible, QAError
 from qa.index.indexer import Progress, resolve, sync
 from qa.index.reader import IndexReader
@@ -49,6 +52,15 @@ class _Served:
         self.index, self.retriever = index, retriever
         self.users = 0
         self.retired = False
+        self._checker: Checker | None = None
+        self._building = threading.Lock()
+
+    def checker(self) -> Checker:
+        """The build's quotation checker, made on first use (it folds every passage once) and kept with it."""
+        with self._building:
+            if self._checker is None:
+                self._checker = Checker(self.index)
+            return self._checker
 
 
 class Assistant:
@@ -75,13 +87,18 @@ class Assistant:
     @contextmanager
     def serving(self):
         """(index, retriever) of the serving build, held for the duration of the block."""
+        with self._serving() as served:
+            yield served.index, served.retriever
+
+    @contextmanager
+    def _serving(self):
         if self.follow:
             self.refresh()
         with self._lock:
             served = self._served
             served.users += 1
         try:
-            yield served.index, served.retriever
+            yield served
         finally:
             with self._lock:
                 served.users -= 1
@@ -243,6 +260,13 @@ class Assistant:
                 )
             )
         return Answer(question=theme, hits=tuple(hits))
+
+    def check(self, draft: str, all_sentences: bool = False) -> CheckReport:
+        """引文核对: every quotation of the draft (and with all_sentences every sentence outside quotation marks)
+        found in the indexed documents or not, with its verdict, edits and sources, from one build."""
+        draft = checked_draft(draft, self.settings.limits.draft_chars)
+        with self._serving() as served:
+            return served.checker().check(draft, all_sentences)
 
     def document(self, doc_id: str) -> tuple[dict, list[Passage]] | None:
         """A served document (its row of IndexReader.documents) and its passages in reading order; None if unknown."""

@@ -107,3 +107,15 @@ class TooLarge(QAError):
     """An upload over a limit (details: what, value, limit)."""
 
     code = "too_large"
+
+
+class EmptyDraft(QAError):
+    """A draft to check with no text in it."""
+
+    code = "empty_draft"
+
+
+class DraftTooLong(QAError):
+    """A draft to check over the length limit (details: chars, limit)."""
+
+    code = "draft_too_long"

@@ -1,10 +1,11 @@
-"""Answers written out for Word and Markdown: each quote verbatim, its citation as a footnote."""
+"""Answers and checked drafts written out for Word and Markdown: each quote verbatim, its citation as a footnote."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 from xml.sax.saxutils import escape
 
+from qa.check.findings import CheckReport
 from qa.records import Answer
 
 NOT_CONFIDENT = "没有找到可靠的相关原文，以下是最接近的段落，仅供参考。"
@@ -52,8 +53,9 @@ def _footnotes_xml(notes: list[str]) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{_W}">{body}</w:footnotes>'.encode()
 
 
-def to_docx(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path:
-    """The conversation as a Word document: questions as headings, quotes in “”, each citation a real footnote."""
+def _footnoted_docx(path: Path, title: str, blocks: list[tuple[str, list[tuple[str, str | None, int | None]]]]) -> Path:
+    """A Word document of paragraphs made of runs (text, highlight colour or None, footnote number or None: a
+    footnote reference after the run); blocks are (style, runs) with style "h1", "h2" or "p"; notes follow."""
     import docx
     from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
     from docx.opc.packuri import PackURI
@@ -61,27 +63,114 @@ def to_docx(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path
     from docx.oxml import parse_xml
 
     document = docx.Document()
-    document.add_heading("讲稿问答", level=1)
+    document.add_heading(title, level=1)
     notes: list[str] = []
-    for answer, hits in _turns(answers, k):
-        document.add_heading(f"问：{answer.question}", level=2)
-        if answer.searched:
-            document.add_paragraph(f"（按上文理解为：{answer.searched}）")
-        if answer.confident is False:
-            document.add_paragraph(NOT_CONFIDENT)
-        if not hits:
-            document.add_paragraph("没有找到相关段落。")
-        for hit in hits:
-            notes.append(hit.citation.render())
-            paragraph = document.add_paragraph(f"“{hit.quote.text}”")
-            paragraph._p.append(parse_xml(
-                f'<w:r xmlns:w="{_W}"><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
-                f'<w:footnoteReference w:id="{len(notes)}"/></w:r>'))
+    for style, runs in blocks:
+        if style in ("h1", "h2"):
+            document.add_heading("".join(r[0] for r in runs), level=int(style[1]) + 1)
+            continue
+        paragraph = document.add_paragraph()
+        for text, colour, note in runs:
+            if text:
+                run = paragraph.add_run(text)
+                if colour:
+                    run._r.get_or_add_rPr().append(parse_xml(f'<w:highlight xmlns:w="{_W}" w:val="{colour}"/>'))
+            if note:
+                notes.append(note)
+                paragraph._p.append(parse_xml(
+                    f'<w:r xmlns:w="{_W}"><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+                    f'<w:footnoteReference w:id="{len(notes)}"/></w:r>'))
     part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, _footnotes_xml(notes),
                 document.part.package)
     document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
     document.save(str(path))
     return path
+
+
+def to_docx(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path:
+    """The conversation as a Word document: questions as headings, quotes in “”, each citation a real footnote."""
+    blocks = []
+    for answer, hits in _turns(answers, k):
+        blocks.append(("h2", [(f"问：{answer.question}", None, None)]))
+        if answer.searched:
+            blocks.append(("p", [(f"（按上文理解为：{answer.searched}）", None, None)]))
+        if answer.confident is False:
+            blocks.append(("p", [(NOT_CONFIDENT, None, None)]))
+        if not hits:
+            blocks.append(("p", [("没有找到相关段落。", None, None)]))
+        for hit in hits:
+            blocks.append(("p", [(f"“{hit.quote.text}”", None, hit.citation.render())]))
+    return _footnoted_docx(path, "讲稿问答", blocks)
+
+
+# Word's highlight colours for each verdict of 引文核对 (exact stays unmarked but for its footnote)
+VERDICT_COLOURS = {"exact": "green", "altered": "yellow", "not_found": "red", "wrong_source": "magenta",
+                   "unchecked": "lightGray"}
+_CLOSING = set("”」』’\"")
+
+
+def _marks(report: CheckReport) -> tuple[list[tuple[int, int, str]], dict[int, list[str]]]:
+    """Highlighted spans (start, end, verdict; none inside another) and footnotes by the draft position they
+    follow (after the quotation's closing mark)."""
+    spans, notes = [], {}
+    for check in sorted(report.checks, key=lambda c: (c.quotation.start, -c.quotation.end)):
+        q = check.quotation
+        if not spans or q.start >= spans[-1][1]:
+            spans.append((q.start, q.end, check.verdict))
+        at = q.end + 1 if q.end < len(report.draft) and report.draft[q.end] in _CLOSING else q.end
+        notes.setdefault(at, []).append(f"【{check.label}】{check.summary()}")
+    return spans, notes
+
+
+def check_blocks(report: CheckReport) -> list[list[tuple[str, str | None, str | None]]]:
+    """The checked draft as paragraphs of runs: (text, verdict of the quotation it is part of or None, note)."""
+    spans, notes = _marks(report)
+    draft, out, start = report.draft, [], 0
+    for line in draft.split("\n"):
+        end = start + len(line)
+        cuts = sorted({start, end} | {x for s, e, _ in spans for x in (s, e) if start < x < end}
+                      | {x for x in notes if start < x < end})
+        runs = []
+        for a, b in zip(cuts, cuts[1:]):
+            verdict = next((v for s, e, v in spans if s <= a and b <= e), None)
+            runs.append((draft[a:b], verdict, None))
+            for note in notes.get(b, []):
+                runs.append(("", None, note))
+        if line.strip():
+            out.append(runs)
+        start = end + 1
+    return out
+
+
+def check_markdown(report: CheckReport) -> str:
+    """The checked draft as Markdown: each quotation followed by a footnote with its verdict and source."""
+    lines, notes = ["# 引文核对", ""], []
+    for runs in check_blocks(report):
+        text = ""
+        for chunk, verdict, note in runs:
+            text += f"**{chunk}**" if verdict in ("altered", "not_found", "wrong_source") and chunk.strip() else chunk
+            if note:
+                notes.append(note)
+                text += f"[^{len(notes)}]"
+        lines += [text, ""]
+    lines += [f"[^{i}]: {note}" for i, note in enumerate(notes, start=1)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_check(report: CheckReport, path: Path) -> Path:
+    """The checked draft written to path: Word (.docx) with each quotation highlighted by its verdict (green
+    原文一致, yellow 有改动, red 未找到, magenta 出处不符) and a footnote giving the source, or Markdown (.md)."""
+    from qa.errors import InvalidSetting
+
+    path = Path(path)
+    if path.suffix.lower() == ".md":
+        path.write_text(check_markdown(report), encoding="utf-8")
+        return path
+    if path.suffix.lower() != ".docx":
+        raise InvalidSetting(name="export", value=path.name, valid="、".join(EXPORT_FORMATS))
+    blocks = [("p", [(text, VERDICT_COLOURS.get(v) if v else None, note) for text, v, note in runs])
+              for runs in check_blocks(report)]
+    return _footnoted_docx(path, "引文核对", blocks)
 
 
 def export(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path:

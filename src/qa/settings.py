@@ -85,6 +85,7 @@ class LimitSettings:
     files: int = 500  # files in one add
     name_bytes: int = 200  # longer file names (UTF-8 bytes) are shortened: file systems stop at 255
     lock_wait_s: int = 1800  # a writer waits this long for another before giving up with a message
+    draft_chars: int = 300_000  # a draft to check (引文核对): a long report is ~30,000 characters
 
 
 MODES = ("hybrid", "dense", "keyword")

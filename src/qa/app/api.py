@@ -12,6 +12,7 @@ from qa.answer import Assistant
 from qa.app.document_page import render_document
 from qa.app.messages import error_message, message
 from qa.app.output import add_json, answer_json, documents_json
+from qa.check.draft import read_draft
 from qa.errors import QAError
 from qa.library import list_documents
 from qa.records import Filters
@@ -42,6 +43,14 @@ def quotes(assistant: Assistant, theme: str, k: int | None = None, doc: str | No
     except QAError as exc:
         return _error(exc)
     return answer_json(answer)
+
+
+def check(assistant: Assistant, draft: str, all_sentences: bool = False) -> dict:
+    """引文核对 as `qa check --json` prints it, or {"error": …}."""
+    try:
+        return assistant.check(draft, all_sentences=bool(all_sentences)).to_json()
+    except QAError as exc:
+        return _error(exc)
 
 
 def add(library, paths: list[str]) -> dict:
@@ -81,7 +90,8 @@ def signed_in(server, request) -> bool:
 def add_routes(server, assistant: Assistant, library=None) -> None:
     """Plain HTTP routes on the app's own server (FastAPI, under Gradio), for curl, scripts and citation links:
     GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year],
-    /api/documents, POST /api/add (multipart files; only when the app may write), and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
+    /api/documents, /api/check (draft=… or a file posted as multipart `file`; [&all_sentences=true]), POST /api/add
+    (multipart files; only when the app may write), and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
     they answer only a signed-in browser session (or a script that posted /login first)."""
     def refused(request: Request) -> JSONResponse | None:
         if signed_in(server, request):
@@ -113,6 +123,32 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
         quote = (s, e) if s is not None and e is not None else None
         return HTMLResponse(render_document(meta, passages, p, quote))
 
+    async def check_route(request: Request, all_sentences: bool = False):
+        """The draft as a query argument (GET ?draft=…), a form field, a file (multipart) or the raw body."""
+        if denied := refused(request):
+            return denied
+        draft = request.query_params.get("draft")
+        if draft is None and request.method == "POST":
+            kind = request.headers.get("content-type", "")
+            if kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+                form = await request.form()
+                given = form.get("file") or form.get("draft")
+                if hasattr(given, "read"):
+                    folder = Path(tempfile.mkdtemp(prefix="draft-", dir=library.uploads if library else None))
+                    saved = save_upload(folder, given.filename, given.file)
+                    try:
+                        draft = read_draft(saved)
+                    except QAError as exc:
+                        return _error(exc)
+                    finally:
+                        shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    draft = given
+                all_sentences = all_sentences or str(form.get("all_sentences", "")).lower() in ("1", "true", "on")
+            else:
+                draft = (await request.body()).decode("utf-8", errors="replace")
+        return check(assistant, draft or "", all_sentences)
+
     def add_route(request: Request, files: list[UploadFile] = File(...)):
         if denied := refused(request):
             return denied
@@ -122,6 +158,7 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
 
     if library is not None:
         server.add_api_route("/api/add", add_route, methods=["POST"])
+    server.add_api_route("/api/check", check_route, methods=["GET", "POST"])
     for path, route in (("/api/ask", ask_route), ("/api/quotes", quotes_route), ("/api/documents", documents_route)):
         server.add_api_route(path, route, methods=["GET", "POST"])
     server.add_api_route("/doc/{doc_id}", document_route, methods=["GET"])

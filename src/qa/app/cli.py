@@ -1,4 +1,4 @@
-"""The `qa` command: build, add, remove, list, parse, ask, quotes, status, eval and serve."""
+"""The `qa` command: build, add, remove, list, parse, ask, quotes, check, status, eval and serve."""
 from __future__ import annotations
 
 import argparse
@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
-from qa.app.output import (add_json, answer_json, documents_json, print_answer, print_lines, print_outline, print_quotes, print_report,
-                           progress_bar, safe)
+from qa.app.output import (add_json, answer_json, documents_json, print_answer, print_check, print_lines, print_outline,
+                           print_quotes, print_report, progress_bar, safe)
 from qa.errors import InvalidSetting, QAError
-from qa.export import EXPORT_FORMATS, export
+from qa.export import EXPORT_FORMATS, export, export_check
 from qa.records import DocumentStatus, Filters
 from qa.search.when import as_of_year
 from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings, from_environment
@@ -102,6 +102,24 @@ def cmd_quotes(args) -> int:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
         return 0
     print_quotes(answer)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from qa.check.draft import read_draft
+
+    settings = _settings(args)
+    if args.export and Path(args.export).suffix.lower() not in EXPORT_FORMATS:
+        raise InvalidSetting(name="export", value=args.export, valid="、".join(EXPORT_FORMATS))
+    draft = sys.stdin.read() if args.draft == "-" else read_draft(Path(args.draft))
+    assistant = _open_assistant(settings, update=not args.no_update)
+    report = assistant.check(draft, all_sentences=args.all_sentences)
+    if args.export:
+        export_check(report, Path(args.export))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_check(report)
     return 0
 
 
@@ -247,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="每篇文档最多列 N 段（1：每篇文档的最佳答案；默认不限）")
             p.add_argument("--after", metavar="QUESTION", help="上一个问题：追问（如“那要怎么加强？”）按它来理解")
             p.add_argument("--export", metavar="FILE", help="把回答另存为 .md 或 .docx（引文出处为脚注）")
+
+    p = command("check", "引文核对：稿子里引号中的每句话是否与原文一致、出处是否相符", cmd_check, json_output=True)
+    p.add_argument("draft", help="稿子文件（.txt .md .docx .html）；用 - 从标准输入读取")
+    p.add_argument("--all-sentences", action="store_true", help="也逐句核对没有加引号的句子（查找未标注的引用）")
+    p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
+    p.add_argument("--export", metavar="FILE", help="把核对后的稿子另存为 .docx（引文按结论着色，出处为脚注）或 .md")
 
     p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add, json_output=True)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")

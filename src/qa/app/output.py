@@ -5,6 +5,7 @@ import json
 import sys
 
 from qa.app.messages import CONFIDENCE_LABELS, add_summary, message
+from qa.check.findings import VERDICT_LABELS
 from qa.ingest.normalize import CONTROL
 from qa.records import Answer
 
@@ -150,3 +151,30 @@ def progress_bar(desc: str = "嵌入段落", unit: str = "段"):
             bar.close()
 
     return report
+
+
+SHOW_OTHERS = 5  # other places a quotation appears, listed in the terminal
+
+
+def print_check(report) -> None:
+    """引文核对 in the terminal: the counts, then each quotation with its verdict, edits and sources."""
+    counts = report.counts()
+    if not report.checks:
+        print(message("no_quotations"))
+        return
+    tally = "，".join(f"{VERDICT_LABELS[v]} {n}" for v, n in counts.items() if n)
+    print(f"核对 {len(report.checks)} 处引文：{tally}（用时 {report.seconds:.2f} 秒）\n")
+    for i, check in enumerate(report.checks, start=1):
+        q = check.quotation
+        line = report.draft.count("\n", 0, q.start) + 1
+        shown = q.text if len(q.text) <= 60 else q.text[:58] + "……"
+        kind = "" if q.marked else "（未加引号）"
+        print(f"[{i}] {check.label}{kind} “{safe(shown)}”（第{line}行）")
+        if q.lead_in:
+            print(f"    引语前：{safe(q.lead_in)}")
+        print(f"    {safe(check.summary())}")
+        for other in check.others[:SHOW_OTHERS]:
+            print(f"    另见：{safe(other.citation.render())}")
+        if len(check.others) > SHOW_OTHERS:
+            print(f"    另见：……共 {len(check.others)} 处（--json 列出全部）")
+        print()

@@ -8,6 +8,8 @@ from pathlib import Path
 from qa.answer import Assistant
 from qa.app import api
 from qa.app.cards import CSS, PAGE_JS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
+from qa.app.check_tab import check_tab
+from qa.app.check_view import CHECK_CSS
 from qa.app.library_tab import ALL_DOCUMENTS, Library, library_tab, wire_library
 from qa.app.messages import build_summary, error_message, message
 from qa.app.output import progress_bar
@@ -166,6 +168,8 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
                 ask_doc = _ask_tab(gr, assistant, titles, uploads)
             with gr.Tab("找引文", id="quotes"):
                 quote_doc = _quotes_tab(gr, assistant, titles)
+            with gr.Tab("引文核对", id="check"):
+                check_tab(gr, assistant, uploads)
             with gr.Tab("文档管理", id="library"):
                 lib_outputs, lib_values, actions = library_tab(gr, library, writable)
 
@@ -205,6 +209,12 @@ def json_api(gr, assistant: Assistant, library: Library | None = None) -> None:
         """Every document of the data folder: file, title, date, passages and status."""
         return api.documents(assistant)
 
+    def check(draft: str, all_sentences: bool = False) -> dict:
+        """引文核对: every quotation of the draft with its verdict (exact, altered, not_found, wrong_source), the
+        edits, the best source with its citation and the other places it appears; all_sentences: also the
+        sentences outside quotation marks."""
+        return api.check(assistant, draft, all_sentences)
+
     def add(files: list[gr.FileData]) -> dict:
         """Add files (uploaded with gradio_client's handle_file) to the library and the index: added, replaced,
         unchanged, duplicates, rejected (with the reason), the index update, and the same in words."""
@@ -214,7 +224,7 @@ def json_api(gr, assistant: Assistant, library: Library | None = None) -> None:
     # gradio is imported in this function only, so the hint is given as an object, not a string to resolve
     add.__annotations__ = {"files": list[gr.FileData], "return": dict}
 
-    for fn in (ask, quotes, documents) + ((add,) if library is not None else ()):
+    for fn in (ask, quotes, documents, check) + ((add,) if library is not None else ()):
         gr.api(fn, api_name=fn.__name__)
 
 
@@ -266,7 +276,7 @@ def serve(settings: Settings) -> None:
         auth=auth,
         max_file_size=f"{settings.limits.file_mb}mb",
         theme=gr.themes.Default(font=FONTS, font_mono=["monospace"]),
-        css=CSS,
+        css=CSS + CHECK_CSS,
         js=PAGE_JS,
         footer_links=[],
         show_error=False,

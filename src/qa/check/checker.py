@@ -50,7 +50,7 @@ class Checker:
         if all_sentences:
             checks += [self.check_one(s) for s in draft_sentences(draft, quotations)]
             checks.sort(key=lambda c: c.quotation.start)
-        return CheckReport(tuple(checks), time.perf_counter() - began)
+        return CheckReport(tuple(checks), draft, time.perf_counter() - began)
 
     def check_one(self, quotation: Quotation) -> QuoteCheck:
         folded, where = fold(quotation.text)

@@ -22,6 +22,20 @@ class Change:
     source: str
 
 
+def describe_changes(changes: tuple[Change, ...], limit: int = 8) -> str:
+    """The edits in words, source first: 「X」改为「Y」；删去「…」；增加「…」 (at most limit of them)."""
+    words = []
+    for c in changes:
+        if c.op == "replace":
+            words.append(f"「{c.source}」改为「{c.draft}」")
+        elif c.op == "delete":
+            words.append(f"删去「{c.source}」")
+        elif c.op == "insert":
+            words.append(f"增加「{c.draft}」")
+    more = f"等 {len(words)} 处" if len(words) > limit else ""
+    return "；".join(words[:limit]) + more
+
+
 @dataclass(frozen=True)
 class SourceFound:
     """A place the quoted text appears: the passage, the matching part of it as written ([start, end) in the
@@ -63,6 +77,21 @@ class QuoteCheck:
     def label(self) -> str:
         return VERDICT_LABELS[self.verdict]
 
+    def summary(self) -> str:
+        """One line in words: what is wrong, or where the quotation comes from."""
+        where = self.best.citation.render() if self.best else ""
+        if self.verdict == "exact":
+            return f"与原文一致。出处：{where}"
+        if self.verdict == "altered":
+            return f"与原文有出入：{describe_changes(self.changes)}。原文：“{self.best.text}”（{where}）"
+        if self.verdict == "wrong_source":
+            said = self.named.describe()
+            altered = f"另有改动：{describe_changes(self.changes)}。" if self.altered else ""
+            return f"稿中所称出处（{said}）与原文出处不符。{altered}原文见：{where}"
+        if self.verdict == "unchecked":
+            return "字数太少，无法判断是否为引文；已索引的文档中没有原样出现。"
+        return "在已索引的文档中没有找到这段话。"
+
     def to_json(self) -> dict:
         q = self.quotation
         return {"span": q.text, "start": q.start, "end": q.end, "lead_in": q.lead_in, "depth": q.depth,
@@ -79,6 +108,7 @@ class CheckReport:
     """Every quotation of a draft checked, in the order they appear."""
 
     checks: tuple[QuoteCheck, ...]
+    draft: str = ""  # the text the offsets point into (line ends made \n)
     seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:
@@ -86,4 +116,4 @@ class CheckReport:
 
     def to_json(self) -> dict:
         return {"quotations": [c.to_json() for c in self.checks], "counts": self.counts(),
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3), "draft": self.draft}

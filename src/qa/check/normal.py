@@ -7,18 +7,20 @@ from typing import Sequence
 
 from qa.search.tokens import simplified
 
-QUOTE_MARK = '"'  # every quotation mark folds to this: a quote nested in a draft is often top-level in its source
+# Quotation marks are left out of the comparison: a quote nested in a draft is often top-level in its source
+# (‘四个意识’ for “四个意识”), and marks a writer adds for emphasis do not change the words quoted
+QUOTE_MARK = ""
 _QUOTES = set("“”「」『』‘’〝〞＂\"'﹁﹂﹃﹄«»")
 # half-width punctuation folds to the full-width form Chinese text uses (. only between non-digits)
 _PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）", "[": "【", "]": "】"}
 _DROP = set(" \t\r\n\u3000\u00a0\u200b\u200c\u200d\u2060\ufeff")
 # what may stand at either end of a quotation without being part of what is quoted
-EDGE = set("，。；：？！、…—-·" + QUOTE_MARK)
+EDGE = set("，。；：？！、…—-·")
 ELLIPSIS = ("……", "…", "...", "。。。")
 
 
 def fold_char(ch: str) -> str:
-    """One character folded: width (NFKC), case, quotation marks, half-width punctuation; '' for spaces."""
+    """One character folded: width (NFKC), case, half-width punctuation; '' for spaces and quotation marks."""
     if ch in _DROP:
         return ""
     if ch in _QUOTES:
@@ -48,7 +50,8 @@ _LONE_POINT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 
 def fold(text: str) -> tuple[str, Sequence[int]]:
     """(folded text, where each folded character was in text). Traditional characters become Simplified,
-    full-width letters and digits half-width, half-width punctuation full-width; spaces are dropped."""
+    full-width letters and digits half-width, half-width punctuation full-width; spaces and quotation marks are
+    dropped."""
     converted = simplified(text)
     if len(converted) != len(text):  # a phrase conversion changed the length: fold character by character
         converted = "".join(simplified(ch) if len(simplified(ch)) == 1 else ch for ch in text)

@@ -9,7 +9,7 @@ STRAIGHT = {'"', "＂"}  # opens and closes alike: the next one closes
 LEAD_CHARS = 60  # a lead-in (…强调：) is looked for this far back, within the sentence
 _SENTENCE_END = "。！？!?\n"
 _MARKS = set(PAIRS) | set(PAIRS.values()) | STRAIGHT
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*[”」』’\"]?")  # a closing mark after 。 ends the sentence too
 SENTENCE_MIN = 8  # shorter sentences (headings, 同志们：) are not checked in --all-sentences
 
 
@@ -59,7 +59,7 @@ def lead_in(draft: str, mark: int) -> str:
     while start > 0 and mark - start < LEAD_CHARS and draft[start - 1] not in _SENTENCE_END \
             and draft[start - 1] not in _MARKS:
         start -= 1
-    return draft[start:mark].strip()
+    return draft[start:mark].strip().lstrip("，,、；;：:）) ")
 
 
 def draft_sentences(draft: str, quotations: list[Quotation]) -> list[Quotation]:
