@@ -184,3 +184,23 @@ def test_add_refuses_a_path_that_was_not_uploaded(writable, tmp_path):
     refused = api.add(library, [str(own)])
     assert refused["error"]["code"] == "not_an_upload" and "上传" in refused["error"]["message"]
     assert own.exists() and api.add(library, [])["error"]["code"] == "nothing_uploaded"
+
+
+def test_check_through_gradio_client_and_plain_http(served):
+    import httpx
+    from gradio_client import Client
+
+    draft = "会议强调：“经济总量稳步增长，粮食产量创历史新高。”有人说：“粮食产量创了新高。”"
+    report = Client(served, verbose=False).predict(draft, api_name="/check")
+    first, second = report["quotations"]
+    assert first["verdict"] == "exact" and first["best_source"]["citation"] == "《乙报告》 › 一、经济发展 · 第1段"
+    assert report["draft"][first["start"]:first["end"]] == first["span"]
+    assert second["verdict"] in ("altered", "not_found") and report["counts"]["exact"] == 1
+    got = httpx.get(served + "api/check", params={"draft": draft}, timeout=30).json()
+    assert [q["verdict"] for q in got["quotations"]] == [first["verdict"], second["verdict"]]
+    posted = httpx.post(served + "api/check", files={"file": ("稿子.txt", draft.encode("gbk"), "text/plain")},
+                        timeout=30).json()
+    assert posted["quotations"][0]["verdict"] == "exact"  # a GBK file is read as such
+    raw = httpx.post(served + "api/check", content=draft.encode("utf-8"), timeout=30).json()
+    assert raw["counts"] == got["counts"]
+    assert httpx.get(served + "api/check", params={"draft": " "}, timeout=30).json()["error"]["code"] == "empty_draft"

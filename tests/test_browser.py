@@ -221,3 +221,36 @@ def test_a_build_made_in_a_terminal_shows_and_markup_stays_inert(app_url, tmp_pa
         time.sleep(1)
         assert page.evaluate("window.__xss") is None
         browser.close()
+
+
+def test_checking_a_draft_in_browser(app_url, tmp_path):
+    """引文核对: paste a draft, see each quotation coloured by its verdict, open one's card, export to Word."""
+    from playwright.sync_api import expect, sync_playwright
+
+    draft = ("习近平总书记强调：“党的力量来自组织。党的全面领导、党的全部工作要靠党的坚强组织体系去实现。”\n"
+             "会议指出：“党的力量来自组织，党的全面领导要靠坚强的组织体系去实现。”\n"
+             "2019年政府工作报告指出：“党的力量来自组织。”\n"
+             "他说：“明天我们一起去公园散步，然后吃一顿好饭。”")
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400}, locale="en-US", accept_downloads=True)
+        page.goto(app_url)
+        page.get_by_role("tab", name="引文核对").click()
+        page.locator("#qa-draft-text textarea").fill(draft)
+        page.locator("#qa-check").click()
+        marks = page.locator("#qa-check-result .qa-q")
+        expect(marks).to_have_count(4, timeout=60_000)
+        assert [marks.nth(i).get_attribute("class").split()[-1] for i in range(4)] == [
+            "qa-v-exact", "qa-v-altered", "qa-v-wrong_source", "qa-v-not_found"]
+        expect(page.locator("#qa-check-result .qa-check-summary")).to_contain_text("原文一致 1")
+        marks.nth(1).click()
+        card = page.locator("#qa-check-2")
+        expect(card).to_contain_text("有改动")
+        expect(card.locator("del").nth(1)).to_contain_text("、党的全部工作")
+        expect(card).to_contain_text("《在2024年机关党建工作质量提升推进会上的讲话稿》 › 三、要强化组织建设，彰显组织优势")
+        assert page.evaluate("location.hash") == "#qa-check-2"
+        page.screenshot(path=str(tmp_path / "check.png"), full_page=True)
+        page.locator("#qa-check-docx").click()
+        link = page.locator("#qa-check-exported a").first
+        expect(link).to_have_attribute("download", "引文核对.docx", timeout=30_000)
+        browser.close()

@@ -18,6 +18,7 @@ SPEECHES = {
     "要坚定不移深化改革开放，着力扩大国内需求，推动经济运行整体好转。\n",
     "机关党建讲话.txt": "在2024年机关党建工作会议上的讲话\n——2024年4月2日\n一、强化组织建设\n"
     "党的力量来自组织。党的全面领导、党的全部工作要靠党的坚强组织体系去实现。\n",
+    "空格.txt": "防汛工作讲话\n——2022年6月1日\n一、压实责任\n防汛工作 事关 人民群众生命财产安全，必须 压实各级责任。\n",
     "转发.txt": "学习材料汇编\n——2024年5月6日\n一、摘编\n"
     "党的力量来自组织。党的全面领导、党的全部工作要靠党的坚强组织体系去实现。\n",
 }
@@ -56,6 +57,15 @@ def test_altered_quotation_shows_each_edit(assistant):
     assert "删去「、党的全部工作」" in check.summary() and check.best.citation.date == "2024-04-02"
 
 
+def test_a_source_with_spaces_gives_its_text_as_written(assistant):
+    check = one(assistant, "“防汛工作事关人民群众生命财产安全，必须压实各级责任。”")
+    assert check.verdict == "exact" and check.best.text == "防汛工作 事关 人民群众生命财产安全，必须 压实各级责任"
+    assert json.dumps(check.to_json(), ensure_ascii=False)  # offsets are plain ints
+    altered = one(assistant, "“防汛工作事关群众生命财产安全，必须压实各级责任。”")
+    assert altered.verdict == "altered" and ("delete", "", "人民") in [(c.op, c.draft, c.source) for c in altered.changes]
+    assert json.dumps(altered.to_json(), ensure_ascii=False)
+
+
 def test_invented_quotation_is_not_found(assistant):
     check = one(assistant, "他说：“明天我们一起去公园散步，然后吃一顿好饭。”")
     assert check.verdict == "not_found" and check.best is None and "没有找到" in check.summary()
@@ -88,9 +98,11 @@ def test_nested_quotation_is_part_of_the_one_around_it(assistant):
     assert [c.verdict for c in report.checks] == ["exact"]  # the inner ‘…’ is not checked apart
 
 
-def test_short_phrases_are_only_checked_as_written(assistant):
-    assert one(assistant, "要坚持“稳中求进”。").verdict == "exact"
-    assert one(assistant, "要坚持“两个确立”。").verdict == "unchecked"
+def test_short_terms_are_not_judged_but_located(assistant):
+    term = one(assistant, "要坚持“稳中求进”。")
+    assert term.verdict == "unchecked" and term.best.citation.title == "政府工作报告" and "出现在" in term.summary()
+    absent = one(assistant, "要坚持“两个确立”。")
+    assert absent.verdict == "unchecked" and absent.best is None
 
 
 def test_no_quotations_all_sentences_and_bad_drafts(assistant):

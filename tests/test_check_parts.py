@@ -60,6 +60,8 @@ def test_named_sources():
     assert not named_source("截至2023年底，")
     assert named_source("2023年政府工作报告提出，") == NamedSource(year=2023, kind="政府工作报告")
     assert named_source("党的二十大报告指出：").congress == "二十"
+    assert named_source("党的二十大强调，").congress == "二十"
+    assert not named_source("党的十八大以来，习近平总书记反复强调要实施标准化战略，并指出，")
     assert named_source("党的二十届三中全会《决定》指出").plenum == ("二十", "三")
     assert named_source("他在《关于加强机关党建的意见》中指出").title == "关于加强机关党建的意见"
     occasion = named_source("在2024年机关党建工作质量提升推进会上强调：")

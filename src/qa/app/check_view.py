@@ -41,7 +41,12 @@ def render_check(report: CheckReport) -> str:
     tally = " ".join(f'<span class="qa-badge qa-v-{v}">{VERDICT_LABELS[v]} {n}</span>' for v, n in counts.items())
     head = (f'<div class="qa-check-summary">核对 {len(shown)} 处引文（用时 {report.seconds:.2f} 秒）：{tally}'
             f'<span class="qa-check-note">　点击稿中的引文查看原文、改动和出处。</span></div>')
-    return head + _draft_html(report, shown) + "".join(_card(i, c) for i, c in shown)
+    cards = "".join(_card(i, c) for i, c in shown if c.verdict != "unchecked")
+    terms = [(i, c) for i, c in shown if c.verdict == "unchecked"]
+    if terms:  # terms in quotation marks (“两个确立”) are not quotations: their cards wait behind a fold
+        cards += (f'<details class="qa-terms"><summary>少于 6 个字的短语 {len(terms)} 个（不作引文核对）</summary>'
+                  + "".join(_card(i, c) for i, c in terms) + "</details>")
+    return head + _draft_html(report, shown) + cards
 
 
 def _draft_html(report: CheckReport, shown: list[tuple[int, QuoteCheck]]) -> str:
@@ -94,7 +99,7 @@ def _card(i: int, check: QuoteCheck) -> str:
     if check.changes:
         parts.append(_diff_html(check))
     if check.best:
-        parts.append(_source_html(check.best, "原文"))
+        parts.append(_source_html(check.best, "见于" if check.verdict == "unchecked" else "原文"))
     elif check.verdict in ("not_found", "unchecked"):
         parts.append(f'<div>{escape(check.summary())}</div>')
     if check.others:

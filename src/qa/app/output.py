@@ -164,7 +164,10 @@ def print_check(report) -> None:
         return
     tally = "，".join(f"{VERDICT_LABELS[v]} {n}" for v, n in counts.items() if n)
     print(f"核对 {len(report.checks)} 处引文：{tally}（用时 {report.seconds:.2f} 秒）\n")
+    terms = [c.quotation.text for c in report.checks if c.verdict == "unchecked"]
     for i, check in enumerate(report.checks, start=1):
+        if check.verdict == "unchecked":
+            continue
         q = check.quotation
         line = report.draft.count("\n", 0, q.start) + 1
         shown = q.text if len(q.text) <= 60 else q.text[:58] + "……"
@@ -178,3 +181,5 @@ def print_check(report) -> None:
         if len(check.others) > SHOW_OTHERS:
             print(f"    另见：……共 {len(check.others)} 处（--json 列出全部）")
         print()
+    if terms:
+        print(f"未核对：少于 6 个字的短语 {len(terms)} 个：" + "".join(f"“{safe(t)}”" for t in terms))

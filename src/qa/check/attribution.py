@@ -9,8 +9,11 @@ from qa.check.normal import fold
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!代|前|以来|底|末|初|起|至|到|—|-)")
 _TITLE = re.compile(r"《([^》]{2,80})》")
 _NUMBER = "一二三四五六七八九"
-_CONGRESS = re.compile(r"(十[一二三四五六七八九]?|二十[一二三四五六七八九]?)大")
-_PLENUM = re.compile(r"(十[一二三四五六七八九]?|二十[一二三四五六七八九]?)届([一二三四五六七八九])中全会")
+# a congress or plenum named as the source says it (党的二十大报告指出, 二十届三中全会《决定》提出), not as a time
+# (党的十八大以来, 二十大召开后)
+_SAYS = r"(?=(?:上的)?(?:报告|政治报告|《|指出|强调|提出|明确|要求|作出|部署|号召|决定|通过|鲜明|深刻))"
+_CONGRESS = re.compile(r"(十[一二三四五六七八九]?|二十[一二三四五六七八九]?)大" + _SAYS)
+_PLENUM = re.compile(r"(十[一二三四五六七八九]?|二十[一二三四五六七八九]?)届([一二三四五六七八九])中全会" + _SAYS)
 _OCCASION = re.compile(r"在(.{3,50}?)(?:会议|大会|座谈会|推进会|动员会|部署会|培训班|开班式|典礼|仪式|会)(?:上|时|中)")
 _KINDS = ("政府工作报告", "党代会报告", "工作报告", "决议", "决定", "公报", "建议", "纲要")
 OCCASION_OVERLAP = 0.6  # share of the named occasion's character pairs a document's title and occasion must hold

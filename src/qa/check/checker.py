@@ -9,15 +9,16 @@ from qa.check.attribution import NamedSource, agrees, named_source
 from qa.check.findings import Change, CheckReport, QuoteCheck, SourceFound
 from qa.check.normal import fold, original_span, trim_edges
 from qa.check.quotations import Quotation, draft_sentences, find_quotations
-from qa.check.sources import GRAM, Place, SourceCorpus
+from qa.check.sources import GRAM, Place, SourceCorpus, citable
 from qa.records import Citation, Passage
 from qa.search.quotes import group_near_duplicates
 
 # Chosen on the dev half of eval/quote_check.jsonl (docs/EVALUATION.md, "Issue 13")
 ALTERED_MIN = 0.7  # a passage whose 4-grams cover this share of the quotation: its source, altered
-MIN_CHARS = 6  # shorter spans (“四个意识”) are checked as written only: too short to tell a quote from a phrase
+MIN_CHARS = 6  # shorter spans (“四个意识”) are terms, not quotations: not judged, only where they appear is shown
 CANDIDATES = 8  # passages aligned character by character for a quotation not found as written
 COPIES = 0.02  # sources this close to the best one hold the same text: listed as other places it appears
+BATCH = 1000  # passages read at a time when the checker is built
 _ELLIPSIS = re.compile(r"……|…|\.\.\.|。。。")
 
 
@@ -30,7 +31,9 @@ class Checker:
 
     def __init__(self, index) -> None:
         rows = [r for r in range(int(index.offsets[-1])) if index.live[r]] if index.segments else []
-        self.source = SourceCorpus(index.passages(rows) if rows else [])
+        # read in batches: a passage's words are dropped at once, so reading never holds them all
+        passages = [citable(p) for i in range(0, len(rows), BATCH) for p in index.passages(rows[i : i + BATCH])]
+        self.source = SourceCorpus(passages)
         self.occasions = {d["doc_id"]: d.get("occasion") for d in index.documents()}
 
     def check(self, draft: str, all_sentences: bool = False) -> CheckReport:
@@ -60,11 +63,14 @@ class Checker:
         places = self.source.exact(needle) if needle else []
         if not places and _ELLIPSIS.search(quotation.text):
             places = self._with_omissions(needle)
+        if len(needle) < MIN_CHARS:
+            # a term in quotation marks (“两个确立”, “放水”) is not a quotation: where it appears is only shown
+            found = [self._found(p, 1.0) for p in places]
+            return self._verdict(quotation, "unchecked", 1.0 if found else 0.0, (), found, NamedSource()) \
+                if found else QuoteCheck(quotation, "unchecked", named=named)
         if places:
             found = [self._found(p, 1.0) for p in places]
             return self._verdict(quotation, "exact", 1.0, (), found, named)
-        if len(needle) < MIN_CHARS:
-            return QuoteCheck(quotation, "unchecked", named=named)
         aligned: list[tuple[float, int, Alignment]] = []
         for passage, _, anchors in self.source.candidates(needle, CANDIDATES):
             alignment = align(needle, self.source.texts[passage], anchors, GRAM)
@@ -105,12 +111,12 @@ class Checker:
 
     def _found(self, place: Place, similarity: float) -> SourceFound:
         passage: Passage = self.source.passages[place.passage]
-        start, end = original_span(self.source.where[place.passage], place.start, place.end, len(passage.text))
+        start, end = original_span(self.source.positions_of(place.passage), place.start, place.end, len(passage.text))
         return SourceFound(Citation.of(passage), passage.doc_id, passage.passage_id, passage.text[start:end],
                            start, end, similarity)
 
     def _changes(self, text: str, where: list[int], passage: int, alignment: Alignment) -> tuple[Change, ...]:
-        source_text, source_where = self.source.passages[passage].text, self.source.where[passage]
+        source_text, source_where = self.source.passages[passage].text, self.source.positions_of(passage)
         out = []
         for edit in alignment.edits:
             a, b = original_span(where, edit.draft_start, edit.draft_end, len(text))

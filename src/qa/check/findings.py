@@ -62,7 +62,7 @@ class SourceFound:
 class QuoteCheck:
     """The verdict on one quotation: exact, altered (changes lists the edits), not_found, wrong_source (the
     text is found, but not in the source the lead-in names; altered says whether it also differs) or unchecked
-    (too short to tell a quotation from a common phrase, and not found as written)."""
+    (a term of a few characters, not a quotation: best and others say where it appears as written, if anywhere)."""
 
     quotation: Quotation
     verdict: str
@@ -89,7 +89,8 @@ class QuoteCheck:
             altered = f"另有改动：{describe_changes(self.changes)}。" if self.altered else ""
             return f"稿中所称出处（{said}）与原文出处不符。{altered}原文见：{where}"
         if self.verdict == "unchecked":
-            return "字数太少，无法判断是否为引文；已索引的文档中没有原样出现。"
+            seen = f"出现在：{where}" if self.best else "已索引的文档中没有原样出现。"
+            return f"少于 6 个字的短语，不作引文核对；{seen}"
         return "在已索引的文档中没有找到这段话。"
 
     def to_json(self) -> dict:

@@ -67,9 +67,9 @@ def fold(text: str) -> tuple[str, Sequence[int]]:
 def original_span(where: Sequence[int], start: int, end: int, length: int) -> tuple[int, int]:
     """The characters of the original text that folded characters [start, end) came from."""
     if start >= end:
-        at = where[start] if start < len(where) else length
+        at = int(where[start]) if start < len(where) else length
         return at, at
-    return where[start], where[end - 1] + 1
+    return int(where[start]), int(where[end - 1]) + 1
 
 
 def trim_edges(text: str) -> tuple[int, int]:

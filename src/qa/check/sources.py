@@ -1,7 +1,8 @@
 """The indexed passages as one folded text, searched for a quotation: exact places, and candidates by 4-grams."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
 
@@ -35,6 +36,11 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
+def citable(passage: Passage) -> Passage:
+    """A passage with only what a citation needs: its sentences, windows and words are the answering side's."""
+    return replace(passage, sentences=(), windows=(), terms=())
+
+
 class SourceCorpus:
     """Every live passage of one build, folded (Simplified, one width, no spaces) and concatenated, with a sorted
     table of its 4-grams. Built once per build (0.5 s for the 193 shared documents) and read-only after."""
@@ -43,17 +49,22 @@ class SourceCorpus:
         self.passages = passages
         folded = [fold(p.text) for p in passages]
         self.texts = [f for f, _ in folded]
-        self.where = [w for _, w in folded]
+        # where each folded character was: None when nothing was dropped (the same position), else int32 positions
+        self.where = [None if isinstance(w, range) else np.asarray(w, dtype=np.int32) for _, w in folded]
         self.corpus = _SEPARATOR.join(self.texts)
         lengths = np.array([len(t) for t in self.texts], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64) if passages else \
             np.zeros(0, np.int64)
         keys = _gram_keys(_codes(self.corpus))
-        positions = np.arange(len(keys), dtype=np.int64)
         # n-grams running across a separator never match a folded quotation (it has no separator)
-        self.order = np.argsort(keys, kind="stable")
-        self.keys = keys[self.order]
-        self.positions = positions[self.order]
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.positions = order.astype(np.int32)
+
+    def positions_of(self, passage: int) -> Sequence[int]:
+        """Where each folded character of a passage was in its text."""
+        where = self.where[passage]
+        return range(len(self.texts[passage])) if where is None else where
 
     def passage_of(self, position: int) -> int:
         return int(np.searchsorted(self.starts, position, side="right")) - 1
