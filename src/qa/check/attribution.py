@@ -17,6 +17,8 @@ _PLENUM = re.compile(r"(十[一二三四五六七八九]?|二十[一二三四五
 _OCCASION = re.compile(r"在(.{3,50}?)(?:会议|大会|座谈会|推进会|动员会|部署会|培训班|开班式|典礼|仪式|会)(?:上|时|中)")
 _KINDS = ("政府工作报告", "党代会报告", "工作报告", "决议", "决定", "公报", "建议", "纲要")
 OCCASION_OVERLAP = 0.6  # share of the named occasion's character pairs a document's title and occasion must hold
+# a 《title》 is named exactly or nearly so: 第十次 and 第十一次 congress reports share 0.8 of their pairs
+TITLE_OVERLAP = 0.9
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def agrees(named: NamedSource, title: str, date: str | None, occasion: str | Non
         wanted = fold(named.title)[0]
         if wanted not in folded_title and folded_title not in wanted:
             pairs = _pairs(named.title)
-            if not pairs or len(pairs & _pairs(title)) / len(pairs) < OCCASION_OVERLAP:
+            if not pairs or len(pairs & _pairs(title)) / len(pairs) < TITLE_OVERLAP:
                 return False
     # a congress report's title does not name the congress; its occasion (在…第二十次全国代表大会上的报告) does
     said = title + (occasion or "")
