@@ -1,18 +1,15 @@
-"""Answers: the retrieved passages with the sentence to quote and the citation for each; theme quotes."""
+"""Answers: the retrieved passages with the sentence to quote and the citation for each; theme quotes; the check
+of a draft's quotations."""
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Sequence
 
-from qa.check.checker import Checker
 from qa.check.draft import checked_draft
 from qa.check.findings import CheckReport
-from qa.errors import IndexIncompatible, QAError
 from qa.index.indexer import Progress, resolve, sync
 from qa.index.reader import IndexReader
-from qa.index.store import current_build
 from qa.records import Answer, BuildReport, Citation, Filters, Hit, Passage, Quote
 from qa.search.embed import Embedder, embedder_for, release
 from qa.search.quotes import choose_quote, group_near_duplicates, quotability, quote_span, sentence_scores
@@ -21,6 +18,7 @@ from qa.search.followup import rewrite
 from qa.search.fusion import reciprocal_rank_fusion
 from qa.search.retrieve import Retriever, clean_question
 from qa.search.tokens import tokenize
+from qa.serving import Builds
 from qa.settings import Settings, check_range
 
 def _previous_turn(history: Sequence[str]) -> str | None:
@@ -44,25 +42,6 @@ def limit_per_document(groups: list[list[int]], doc_ids: list[str], limit: int) 
     return kept
 
 
-class _Served:
-    """One loaded build and its retriever, with the number of requests using it: it is closed when it has been
-    replaced and its last request has ended, never under a request."""
-
-    def __init__(self, index: IndexReader, retriever: Retriever) -> None:
-        self.index, self.retriever = index, retriever
-        self.users = 0
-        self.retired = False
-        self._checker: Checker | None = None
-        self._building = threading.Lock()
-
-    def checker(self) -> Checker:
-        """The build's quotation checker, made on first use (it folds every passage once) and kept with it."""
-        with self._building:
-            if self._checker is None:
-                self._checker = Checker(self.index)
-            return self._checker
-
-
 class Assistant:
     """Answers questions from one loaded index with one embedder.
 
@@ -73,53 +52,22 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader, follow: bool = True) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.follow = follow  # check CURRENT at each question and switch to a newer build
-        self._lock = threading.Lock()
-        self._loading = threading.Lock()
-        self._served = _Served(index, Retriever(index, embedder, settings.retrieve))
-        self._refused: str | None = None  # a build that could not be served (not tried again)
+        self.builds = Builds(settings, embedder, index, follow)
 
     @property
     def index(self) -> IndexReader:
         """The build serving now (for status lines; a question takes its own reference)."""
-        return self._served.index
+        return self.builds.current.index
 
     @contextmanager
     def serving(self):
         """(index, retriever) of the serving build, held for the duration of the block."""
-        with self._serving() as served:
+        with self.builds.serving() as served:
             yield served.index, served.retriever
-
-    @contextmanager
-    def _serving(self):
-        if self.follow:
-            self.refresh()
-        with self._lock:
-            served = self._served
-            served.users += 1
-        try:
-            yield served
-        finally:
-            with self._lock:
-                served.users -= 1
-                done = served.retired and served.users == 0
-            if done:
-                served.index.close()
 
     def refresh(self) -> bool:
         """Switch to the index's current build if it is not the one served; True when it switched."""
-        folder = current_build(self.settings.index_dir)
-        if folder is None or folder.name in (self._served.index.build, self._refused):
-            return False
-        with self._loading:  # questions arriving together load the new build once
-            if folder.name == self._served.index.build:
-                return False
-            try:
-                self.reload()
-            except QAError:  # another model's build, or pruned or damaged: keep serving what we have
-                self._refused = folder.name
-                return False
-        return True
+        return self.builds.refresh()
 
     @classmethod
     def open(
@@ -265,7 +213,7 @@ class Assistant:
         """引文核对: every quotation of the draft (and with all_sentences every sentence outside quotation marks)
         found in the indexed documents or not, with its verdict, edits and sources, from one build."""
         draft = checked_draft(draft, self.settings.limits.draft_chars)
-        with self._serving() as served:
+        with self.builds.serving() as served:
             return served.checker().check(draft, all_sentences)
 
     def document(self, doc_id: str) -> tuple[dict, list[Passage]] | None:
@@ -288,28 +236,8 @@ class Assistant:
         return index.rows_matching(filters) if filters is not None and filters.active else None
 
     def reload(self) -> None:
-        """Serve the index's current build (after documents were added or removed, here or elsewhere).
-
-        Questions in flight finish on the build they started with; it is closed when the last one ends."""
-        index = IndexReader.open(self.settings.index_dir)
-        if index.manifest.embedder != self.embedder.name:  # its vectors are not comparable with our questions
-            index.close()
-            raise IndexIncompatible(index_dir=str(self.settings.index_dir),
-                                    reason=f"model {index.manifest.embedder} ≠ {self.embedder.name}")
-        new = _Served(index, Retriever(index, self.embedder, self.settings.retrieve))
-        with self._lock:
-            if self._served.index.build == index.build:  # another thread switched first
-                old, new = new, None
-            else:
-                old, self._served = self._served, new
-            old.retired = True
-            done = old.users == 0
-        if done:
-            old.index.close()
+        """Serve the index's current build (after documents were added or removed, here or elsewhere)."""
+        self.builds.reload()
 
     def close(self) -> None:
-        with self._lock:
-            self._served.retired = True
-            done = self._served.users == 0
-        if done:
-            self._served.index.close()
+        self.builds.close()

@@ -65,12 +65,11 @@ class Checker:
             places = self._with_omissions(needle)
         if len(needle) < MIN_CHARS:
             # a term in quotation marks (“两个确立”, “放水”) is not a quotation: where it appears is only shown
-            found = [self._found(p, 1.0) for p in places]
-            return self._verdict(quotation, "unchecked", 1.0 if found else 0.0, (), found, NamedSource()) \
-                if found else QuoteCheck(quotation, "unchecked", named=named)
+            if not places:
+                return QuoteCheck(quotation, "unchecked", named=named)
+            return self._verdict(quotation, "unchecked", 1.0, (), [(p, 1.0) for p in places], NamedSource())
         if places:
-            found = [self._found(p, 1.0) for p in places]
-            return self._verdict(quotation, "exact", 1.0, (), found, named)
+            return self._verdict(quotation, "exact", 1.0, (), [(p, 1.0) for p in places], named)
         aligned: list[tuple[float, int, Alignment]] = []
         for passage, _, anchors in self.source.candidates(needle, CANDIDATES):
             alignment = align(needle, self.source.texts[passage], anchors, GRAM)
@@ -85,7 +84,7 @@ class Checker:
         if coverage < ALTERED_MIN:
             return QuoteCheck(quotation, "not_found", best_similarity, named=named)
         changes = self._changes(quotation.text, needle_where, passage, alignment)
-        found = [self._found(Place(i, a.start, a.end), a.similarity(len(needle))) for cover, i, a in aligned
+        found = [(Place(i, a.start, a.end), a.similarity(len(needle))) for cover, i, a in aligned
                  if cover >= coverage - COPIES and a.same >= alignment.same * (1 - COPIES)]
         return self._verdict(quotation, "altered", best_similarity, changes, found, named)
 
@@ -125,10 +124,14 @@ class Checker:
         return tuple(out)
 
     def _verdict(self, quotation: Quotation, verdict: str, similarity: float, changes: tuple[Change, ...],
-                 found: list[SourceFound], named: NamedSource) -> QuoteCheck:
+                 places: list[tuple[Place, float]], named: NamedSource) -> QuoteCheck:
         """Copies merged, the source the lead-in names preferred, the others earliest first; wrong_source when
         the lead-in names a source none of the places agrees with."""
-        groups = group_near_duplicates([self.source.passages[self._index(f)].text for f in found])
+        found = [self._found(place, similarity) for place, similarity in places]
+        # the closest and earliest copy of a paragraph heads its group
+        order = sorted(range(len(found)), key=lambda j: (-found[j].similarity, *_date_key(found[j])))
+        found, places = [found[j] for j in order], [places[j] for j in order]
+        groups = group_near_duplicates([self.source.passages[place.passage].text for place, _ in places])
         merged = [_merge(found[g[0]], [found[j] for j in g[1:]]) for g in groups]
         altered = verdict == "altered"
         best = min(merged, key=lambda m: (-m.similarity, *_date_key(m)))
@@ -143,14 +146,6 @@ class Checker:
                 merged[i] = best = _merge(place, rest)
         others = sorted((m for m in merged if m is not best), key=_date_key)
         return QuoteCheck(quotation, verdict, similarity, changes, best, tuple(others), named, altered)
-
-    def _index(self, found: SourceFound) -> int:
-        return self._by_id()[found.passage_id]
-
-    def _by_id(self) -> dict[str, int]:
-        if not hasattr(self, "_ids"):
-            self._ids = {p.passage_id: i for i, p in enumerate(self.source.passages)}
-        return self._ids
 
     def _agrees(self, named: NamedSource, found: SourceFound) -> bool:
         return agrees(named, found.citation.title, found.citation.date, self.occasions.get(found.doc_id))
