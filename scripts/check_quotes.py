@@ -74,13 +74,26 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--split", default="dev", choices=["dev", "test", "all"])
     parser.add_argument("--altered-min", type=float, nargs="*")
+    parser.add_argument("--memory", action="store_true", help="also the checker's memory (tracemalloc: a slower build)")
     args = parser.parse_args()
     items = [json.loads(line) for line in args.items.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = [i for i in items if args.split == "all" or i["split"] == args.split]
+    index = IndexReader.open(args.index)
     began = time.perf_counter()
-    checker = Checker(IndexReader.open(args.index))
+    checker = Checker(index)
     print(f"checker built in {time.perf_counter() - began:.2f} s; {len(items)} quotations ({args.split})",
           file=sys.stderr)
+    if args.memory:
+        import gc
+        import tracemalloc
+
+        tracemalloc.start()
+        kept = Checker(index)
+        gc.collect()
+        now, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"checker memory: {now / 2**20:.1f} MB kept, {peak / 2**20:.1f} MB at the peak of its build "
+              f"({len(kept.source.passages)} passages, {len(kept.source.corpus):,} characters)", file=sys.stderr)
     for value in args.altered_min or [checking.ALTERED_MIN]:
         checking.ALTERED_MIN = value
         print(json.dumps({"altered_min": value, **evaluate(checker, items)}, ensure_ascii=False))
