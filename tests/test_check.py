@@ -167,3 +167,22 @@ def test_cli_check_refuses_a_bad_export_name_and_an_empty_draft(where, tmp_path,
     assert "请粘贴或上传要核对的稿子" in capsys.readouterr().err
     assert main(["check", str(empty), "--export", "x.pdf", *where]) == 2
     assert ".docx" in capsys.readouterr().err
+
+
+def test_the_tab_reads_an_uploaded_draft_and_deletes_its_copy(assistant, tmp_path):
+    import docx
+
+    from qa.app.check_tab import check_draft
+
+    uploads = tmp_path / "uploads"
+    (uploads / "abc").mkdir(parents=True)
+    draft = uploads / "abc" / "稿子.docx"
+    document = docx.Document()
+    document.add_paragraph(f"习近平总书记强调：“{RIGHT}”")
+    document.save(draft)
+    html, report = check_draft(assistant, "粘贴的文字不算", str(draft), False, uploads)
+    assert report.checks[0].verdict == "exact" and 'class="qa-q qa-v-exact"' in html and not draft.exists()
+    html, report = check_draft(assistant, "", None, False, uploads)
+    assert report is None and "请粘贴或上传要核对的稿子" in html
+    html, _ = check_draft(assistant, "没有引号的稿子。", None, False, uploads)
+    assert "没有找到引号" in html

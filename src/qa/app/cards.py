@@ -27,14 +27,19 @@ CSS = """
 #qa-documents table {table-layout: auto; width: 100%;}
 """
 
-# Gradio picks its own words (Drop File Here, Clear…) from the browser's language once, before the page's scripts
-# run; the app speaks Chinese on every machine, so the page switches Gradio's locale store to zh-CN through the
-# changeLocale its core module exports (the same module instance: it is imported by the same URL).
+# Gradio picks its own words (Drop File Here, Clear…) from the browser's language, and may set it again once its
+# config has loaded; the app speaks Chinese on every machine, so whenever Gradio's locale store writes another
+# language into <html lang>, the page switches the store back to zh-CN through the changeLocale its core module
+# exports (the same module instance: it is imported by the same URL).
 FORCE_CHINESE = """
-  document.documentElement.setAttribute('lang', 'zh-CN');
   const core = performance.getEntriesByType('resource').map((entry) => entry.name)
     .find((name) => /\\/assets\\/core-[^/]*\\.js$/.test(name));
-  if (core) import(core).then((m) => m.changeLocale && m.changeLocale('zh-CN')).catch(() => {});
+  const chinese = () => {
+    if (!core || (document.documentElement.lang || '').startsWith('zh')) return;
+    import(core).then((m) => m.changeLocale && m.changeLocale('zh-CN')).catch(() => {});
+  };
+  new MutationObserver(chinese).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
+  chinese();
 """
 
 # After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
