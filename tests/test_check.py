@@ -186,3 +186,13 @@ def test_the_tab_reads_an_uploaded_draft_and_deletes_its_copy(assistant, tmp_pat
     assert report is None and "请粘贴或上传要核对的稿子" in html
     html, _ = check_draft(assistant, "没有引号的稿子。", None, False, uploads)
     assert "没有找到引号" in html
+
+
+def test_an_empty_library_finds_nothing(tmp_path):
+    (tmp_path / "data").mkdir()
+    empty, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), FakeEmbedder())
+    try:
+        report = empty.check(f"习近平总书记强调：“{RIGHT}”要坚持“两个确立”。")
+        assert [c.verdict for c in report.checks] == ["not_found", "unchecked"]
+    finally:
+        empty.close()

@@ -283,4 +283,8 @@ def serve(settings: Settings) -> None:
         prevent_thread_lock=True,
     )
     api.add_routes(app.app, assistant, library if writable else None)  # uploads is always set here
+    import threading
+
+    # the first 引文核对 would otherwise wait while the library's text is folded and its 4-grams sorted
+    threading.Thread(target=assistant.prepare_check, name="prepare-check", daemon=True).start()
     app.block_thread()

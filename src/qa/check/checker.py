@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import time
 
+import numpy as np
+
 from qa.check.align import Alignment, align
 from qa.check.attribution import NamedSource, agrees, named_source
 from qa.check.findings import Change, CheckReport, QuoteCheck, SourceFound
@@ -30,7 +32,7 @@ class Checker:
     """Checks quotations against every live passage of one build (an IndexReader); built once per build."""
 
     def __init__(self, index) -> None:
-        rows = [r for r in range(int(index.offsets[-1])) if index.live[r]] if index.segments else []
+        rows = np.flatnonzero(index.live).tolist()
         # read in batches: a passage's words are dropped at once, so reading never holds them all
         passages = [citable(p) for i in range(0, len(rows), BATCH) for p in index.passages(rows[i : i + BATCH])]
         self.source = SourceCorpus(passages)
