@@ -2,6 +2,7 @@
 that text is not redistributed) and the seed, in five classes, half dev and half test by sentence.
 
     python scripts/make_check_set.py --index /tmp/speech-index [--shared ../shared/data] [--out eval/quote_check.jsonl]
+    python scripts/make_check_set.py --index /tmp/speech-index --xi-only --out /tmp/quote_check_xi.jsonl  (internal)
 
 Classes and the verdict each expects:
   exact        the sentence as written, with no source named, or with its own source named      → exact
@@ -45,12 +46,12 @@ def split_of(text: str) -> str:
     return "dev" if int(hashlib.sha1(text.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
-def pick_sentences(index, source: SourceCorpus, rng: random.Random) -> list[dict]:
+def pick_sentences(index, source: SourceCorpus, rng: random.Random, xi: bool = False) -> list[dict]:
     docs = {d["doc_id"]: d for d in index.documents()}
     pool = []
     for i, passage in enumerate(source.passages):
         doc = docs[passage.doc_id]
-        if doc["source"].startswith("xi_speeches/"):
+        if doc["source"].startswith("xi_speeches/") != xi:
             continue
         for k in range(len(passage.sentences)):
             text = passage.sentence_text(k).strip()
@@ -171,7 +172,12 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--shared", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("eval/quote_check.jsonl"))
+    parser.add_argument("--xi-only", action="store_true",
+                        help="sentences of xi_speeches only, for internal evaluation: written outside the repository")
     args = parser.parse_args()
+    repository = Path(__file__).resolve().parents[1]
+    if args.xi_only and args.out.resolve().is_relative_to(repository):
+        parser.error("xi_speeches text is never written into the repository: give --out outside it")
     rng = random.Random(13)
     index = IndexReader.open(args.index)
     rows = [r for r in range(int(index.offsets[-1])) if index.live[r]]
@@ -182,7 +188,7 @@ def main() -> None:
 
     to_traditional = opencc.OpenCC("s2t")
     items = []
-    for n, s in enumerate(pick_sentences(index, source, rng)):
+    for n, s in enumerate(pick_sentences(index, source, rng, args.xi_only)):
         split = split_of(s["text"])
         base = {"split": split, "source": s["source"], "gold": s["gold"]}
         items.append({**base, "class": "exact", "lead_in": rng.choice(NEUTRAL), "quote": s["text"], "expect": "exact"})
@@ -204,7 +210,7 @@ def main() -> None:
         if lead:
             items.append({**base, "class": "wrong_source", "lead_in": lead, "quote": s["text"],
                           "expect": "wrong_source"})
-    invented = wiki_sentences(args.shared, rng, 160) + stock_sentences(source, rng, 160)
+    invented = [] if args.xi_only else wiki_sentences(args.shared, rng, 160) + stock_sentences(source, rng, 160)
     for k, text in enumerate(invented):
         items.append({"split": split_of(text), "source": None, "gold": [], "class": "invented",
                       "lead_in": rng.choice(NEUTRAL), "quote": text, "expect": "not_found",

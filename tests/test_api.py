@@ -204,3 +204,5 @@ def test_check_through_gradio_client_and_plain_http(served):
     raw = httpx.post(served + "api/check", content=draft.encode("utf-8"), timeout=30).json()
     assert raw["counts"] == got["counts"]
     assert httpx.get(served + "api/check", params={"draft": " "}, timeout=30).json()["error"]["code"] == "empty_draft"
+    huge = httpx.post(served + "api/check", content=b"x" * (51 * 2**20), timeout=60).json()
+    assert huge["error"]["code"] == "too_large" and "50 MB" in huge["error"]["message"]

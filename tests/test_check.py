@@ -81,6 +81,19 @@ def test_a_wrong_year_or_source_named_before_the_quotation(assistant):
     assert named.verdict == "exact"
 
 
+def test_a_source_given_in_brackets_after_the_quotation_is_checked_too(assistant):
+    wrong = one(assistant, f"“{RIGHT}”（2019年政府工作报告）")
+    assert wrong.verdict == "wrong_source" and wrong.quotation.note == "2019年政府工作报告"
+    assert one(assistant, f"“{RIGHT}”（《在2024年机关党建工作会议上的讲话》）").verdict == "exact"
+
+
+def test_a_quotation_cut_with_an_ellipsis_matches_its_parts_in_order(assistant):
+    cut = one(assistant, "讲话指出：“党的力量来自组织。……要靠党的坚强组织体系去实现。”")
+    assert cut.verdict == "exact" and cut.best.text == RIGHT.rstrip("。")
+    swapped = one(assistant, "讲话指出：“要靠党的坚强组织体系去实现……党的力量来自组织。”")
+    assert swapped.verdict != "exact"
+
+
 def test_the_named_source_leads_even_when_it_is_a_later_copy(assistant):
     check = one(assistant, f"《学习材料汇编》摘录：“{RIGHT}”")
     assert check.verdict == "exact" and check.best.citation.title == "学习材料汇编"

@@ -18,6 +18,8 @@ def test_fold_width_script_punctuation_and_spaces():
     assert where[folded.index("3")] == "習近平總書記強調: \"黨的力量來自組織。\" ３．５％".index("３")
     assert fold("「要树立『四个意识』」")[0] == fold("“要树立‘四个意识’”")[0] == "要树立四个意识"
     assert fold("a, b; c")[0] == "a，b；c" and fold("完成。 下一句")[0] == "完成。下一句"
+    # a character OpenCC keeps inside a phrase it knows is folded again alone: both sides then agree
+    assert fold("致力於")[0] == fold("致力于")[0]
 
 
 @given(st.text(alphabet="党的力量來自組織，。, .;：“”「」 ３５ab\u3000\n", max_size=40))
@@ -43,6 +45,14 @@ def test_quotations_nested_straight_and_corner_marks_with_lead_ins():
                                                    ("发展是第一要务", 0), ("外『内』外", 0), ("内", 1)]
     assert [q.lead_in for q in found if q.depth == 0] == ["习近平总书记强调：", "他还指出，", "文件提出"]
     assert all(draft[q.start : q.end] == q.text for q in found)
+
+
+def test_a_lead_in_on_the_line_before_and_a_source_in_brackets_after():
+    draft = "习近平总书记指出：\n“党的力量来自组织。”\n文件说“坚持稳中求进工作总基调”（2023年政府工作报告）。\n“独立一段。”"
+    first, second, third = find_quotations(draft)
+    assert first.lead_in == "习近平总书记指出：" and first.note == ""
+    assert second.lead_in == "文件说" and second.note == "2023年政府工作报告"
+    assert third.lead_in == "" and third.note == ""
 
 
 def test_a_draft_without_quotations_and_its_sentences():

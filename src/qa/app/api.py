@@ -13,7 +13,7 @@ from qa.app.document_page import render_document
 from qa.app.messages import error_message, message
 from qa.app.output import add_json, answer_json, documents_json
 from qa.check.draft import read_draft
-from qa.errors import QAError
+from qa.errors import QAError, TooLarge
 from qa.library import list_documents
 from qa.records import Filters
 from qa.search.when import as_of_year
@@ -127,6 +127,9 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
         """The draft as a query argument (GET ?draft=…), a form field, a file (multipart) or the raw body."""
         if denied := refused(request):
             return denied
+        size, limit_mb = int(request.headers.get("content-length") or 0), assistant.settings.limits.file_mb
+        if size > limit_mb * 2**20:  # refused before the body is read
+            return _error(TooLarge(reason="file_too_large", size_mb=round(size / 2**20, 1), limit_mb=limit_mb))
         draft = request.query_params.get("draft")
         if draft is None and request.method == "POST":
             kind = request.headers.get("content-type", "")

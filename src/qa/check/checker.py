@@ -61,7 +61,8 @@ class Checker:
         folded, where = fold(quotation.text)
         s, e = trim_edges(folded)
         needle, needle_where = folded[s:e], where[s:e]
-        named = named_source(quotation.lead_in) if quotation.marked else NamedSource()
+        said = "；".join(x for x in (quotation.lead_in, quotation.note) if x)
+        named = named_source(said) if quotation.marked else NamedSource()
         places = self.source.exact(needle) if needle else []
         if not places and _ELLIPSIS.search(quotation.text):
             places = self._with_omissions(needle)

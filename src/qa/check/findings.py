@@ -95,7 +95,8 @@ class QuoteCheck:
 
     def to_json(self) -> dict:
         q = self.quotation
-        return {"span": q.text, "start": q.start, "end": q.end, "lead_in": q.lead_in, "depth": q.depth,
+        return {"span": q.text, "start": q.start, "end": q.end, "lead_in": q.lead_in, "source_note": q.note or None,
+                "depth": q.depth,
                 "marked": q.marked, "verdict": self.verdict, "label": self.label,
                 "similarity": round(self.similarity, 4), "altered": self.altered,
                 "named_source": self.named.describe() or None,

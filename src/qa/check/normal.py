@@ -32,6 +32,10 @@ def fold_char(ch: str) -> str:
         return QUOTE_MARK
     if folded.isspace():
         return ""
+    # OpenCC keeps some Traditional characters inside phrases it knows (於 in a few): folded once more alone.
+    # Both sides fold alike, so a Simplified character this changes (乾隆) changes on both and still matches.
+    alone = simplified(folded)
+    folded = alone if len(alone) == 1 else folded
     return _PUNCT.get(folded, folded).lower()
 
 

@@ -24,6 +24,7 @@ class Quotation:
     lead_in: str = ""
     depth: int = 0
     marked: bool = True  # False: a sentence checked for unmarked borrowing
+    note: str = ""  # a source given after the closing mark: “…”（《…》2023年） or (2019年政府工作报告)
 
 
 def find_quotations(draft: str) -> list[Quotation]:
@@ -36,7 +37,7 @@ def find_quotations(draft: str) -> list[Quotation]:
         elif stack and (ch == stack[-1][0] or (ch in STRAIGHT and stack[-1][0] in STRAIGHT)):
             _, start = stack.pop()
             if draft[start:i].strip():
-                found.append(Quotation(draft[start:i], start, i, lead_in(draft, start - 1), depth=len(stack)))
+                found.append(_quotation(draft, start, i, len(stack)))
         elif ch in PAIRS:
             stack.append((PAIRS[ch], i + 1))
         elif ch in STRAIGHT:
@@ -47,19 +48,38 @@ def find_quotations(draft: str) -> list[Quotation]:
                 if stack[depth][0] == ch:
                     _, start = stack[depth]
                     del stack[depth:]
-                    found.append(Quotation(draft[start:i], start, i, lead_in(draft, start - 1), depth=depth))
+                    found.append(_quotation(draft, start, i, depth))
                     break
     return sorted(found, key=lambda q: q.start)
 
 
+def _quotation(draft: str, start: int, end: int, depth: int) -> Quotation:
+    return Quotation(draft[start:end], start, end, lead_in(draft, start - 1), depth, note=source_note(draft, end + 1))
+
+
 def lead_in(draft: str, mark: int) -> str:
     """The words before a quotation's opening mark, back to the start of its sentence or the quotation mark
-    before it (习近平总书记强调：)."""
+    before it (习近平总书记强调：); a quotation opening a paragraph takes the end of the line before when that
+    line ends in a colon (习近平总书记指出：⏎“…”)."""
     start = mark
     while start > 0 and mark - start < LEAD_CHARS and draft[start - 1] not in _SENTENCE_END \
             and draft[start - 1] not in _MARKS:
         start -= 1
-    return draft[start:mark].strip().lstrip("，,、；;：:）) ")
+    words = draft[start:mark].strip().lstrip("，,、；;：:）) ")
+    if not words and start > 0 and draft[start - 1] == "\n":
+        before = draft[:start - 1].rstrip()
+        if before.endswith(("：", ":")):
+            return lead_in(before + " ", len(before))
+    return words
+
+
+_NOTE = re.compile(r"[ \t]*[（(]([^（）()\n]{2,80})[）)]")
+
+
+def source_note(draft: str, after: int) -> str:
+    """A source in brackets right after a quotation's closing mark: “…”（《习近平谈治国理政》第四卷）."""
+    found = _NOTE.match(draft, after)
+    return found.group(1).strip() if found else ""
 
 
 def draft_sentences(draft: str, quotations: list[Quotation]) -> list[Quotation]:
