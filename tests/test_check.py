@@ -180,6 +180,8 @@ def test_cli_check_refuses_a_bad_export_name_and_an_empty_draft(where, tmp_path,
     assert "请粘贴或上传要核对的稿子" in capsys.readouterr().err
     assert main(["check", str(empty), "--export", "x.pdf", *where]) == 2
     assert ".docx" in capsys.readouterr().err
+    assert main(["check", str(tmp_path / "没有这个稿子.txt"), "--no-update", *where]) == 1
+    assert "没有这个稿子.txt" in capsys.readouterr().err
 
 
 def test_the_tab_reads_an_uploaded_draft_and_deletes_its_copy(assistant, tmp_path):

@@ -56,7 +56,7 @@ def _draft_html(report: CheckReport, shown: list[tuple[int, QuoteCheck]]) -> str
         if q.start < at:  # inside a quotation already coloured: its card is listed below
             continue
         out.append(escape(draft[at : q.start]))
-        out.append(f'<a class="qa-q qa-v-{c.verdict}" href="#qa-check-{i}" title="{c.label}">'
+        out.append(f'<a class="qa-q qa-v-{c.verdict}" id="qa-q-{i}" href="#qa-check-{i}" title="{c.label}">'
                    f'{escape(draft[q.start : q.end])}<sup>{i}</sup></a>')
         at = q.end
     out.append(escape(draft[at:]))
@@ -91,7 +91,7 @@ def _card(i: int, check: QuoteCheck) -> str:
     q = check.quotation
     kind = "" if q.marked else "（未加引号的句子）"
     parts = [f'<div class="qa-check-head"><span class="qa-badge qa-v-{check.verdict}">{check.label}</span>'
-             f'[{i}]{kind} “{escape(q.text)}”</div>']
+             f'[{i}]{kind} “{escape(q.text)}”<a class="qa-open" href="#qa-q-{i}">回到稿中</a></div>']
     if q.lead_in:
         parts.append(f'<div class="qa-check-note">引语前：{escape(q.lead_in)}</div>')
     if check.verdict == "wrong_source":

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.errors import DraftTooLong, EmptyDraft
+from qa.errors import DraftTooLong, EmptyDraft, UnreadableFile
 from qa.ingest.read import read_source
 
 
 def read_draft(path: Path) -> str:
     """The text of a draft file, paragraphs on lines of their own (UnreadableFile says why it cannot be read)."""
-    return read_source(Path(path)).text
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(path=str(path), reason="not_found")
+    return read_source(path).text
 
 
 def checked_draft(text: str | None, limit: int) -> str:
