@@ -183,7 +183,6 @@ def main() -> None:
     rows = [r for r in range(int(index.offsets[-1])) if index.live[r]]
     source = SourceCorpus(index.passages(rows))
     titles = sorted({d["title"] for d in index.documents() if not d["source"].startswith("xi_speeches/")})
-    from qa.search.tokens import simplified  # noqa: F401  (opencc is loaded there)
     import opencc
 
     to_traditional = opencc.OpenCC("s2t")

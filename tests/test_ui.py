@@ -121,3 +121,30 @@ def test_the_conversation_exports_to_markdown_and_word_with_footnotes(tiny, fake
     assert export_conversation([], ".md", tmp_path) is None
     with pytest.raises(InvalidSetting):
         export(answers, tmp_path / "x.pdf")
+
+
+def test_the_page_reports_chinese_before_gradio_starts():
+    import asyncio
+
+    from qa.app.page_language import CHINESE_FIRST, ChineseFirst
+
+    def served(content_type: bytes, chunks: list[bytes]):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", content_type), (b"content-length", b"0")]})
+            for i, chunk in enumerate(chunks):
+                await send({"type": "http.response.body", "body": chunk, "more_body": i < len(chunks) - 1})
+
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(ChineseFirst(app)({"type": "http", "method": "GET"}, None, send))
+        return dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+    headers, body = served(b"text/html; charset=utf-8", [b"<html><head><title>x", b"</title></head></html>"])
+    assert body == b"<html><head>" + CHINESE_FIRST + b"<title>x</title></head></html>"
+    assert headers[b"content-length"] == str(len(body)).encode()
+    headers, body = served(b"application/json", [b'{"a": "<head>"}'])
+    assert body == b'{"a": "<head>"}' and headers[b"content-length"] == b"0"  # untouched

@@ -108,11 +108,9 @@ class Assistant:
 
     def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
              mode: str | None, as_of: int | None, per_document: int = 0, prior: Passage | None = None) -> Answer:
-        if index.size == 0:
-            return Answer(question=question, notice="empty_index")
-        rows = self._rows(index, filters)
-        if rows is not None and len(rows) == 0:
-            return Answer(question=question, notice="no_document_matches")
+        rows, notice = self._scope(index, filters)
+        if notice:
+            return Answer(question=question, notice=notice)
         terms = tokenize(question)
         idf = {t: index.keyword.idf(t) for t in set(terms)}
         k = k or self.settings.retrieve.k
@@ -151,8 +149,8 @@ class Assistant:
     def _top_passage(self, index: IndexReader, retriever: Retriever, question: str, filters: Filters | None,
                      mode: str | None, as_of: int | None) -> Passage | None:
         """The passage that would answer `question` first (the previous turn's, for a follow-up's prior)."""
-        rows = self._rows(index, filters)
-        if index.size == 0 or (rows is not None and len(rows) == 0):
+        rows, notice = self._scope(index, filters)
+        if notice:
             return None
         found = retriever.search(question, 1, rows, mode, as_of)
         return index.passage(found[0].row) if found else None
@@ -176,11 +174,9 @@ class Assistant:
 
     def _find_quotes(self, index: IndexReader, retriever: Retriever, theme: str, k: int,
                      filters: Filters | None) -> Answer:
-        if index.size == 0:
-            return Answer(question=theme, notice="empty_index")
-        rows = self._rows(index, filters)
-        if rows is not None and len(rows) == 0:
-            return Answer(question=theme, notice="no_document_matches")
+        rows, notice = self._scope(index, filters)
+        if notice:
+            return Answer(question=theme, notice=notice)
         terms = tokenize(theme)
         idf = {t: index.keyword.idf(t) for t in set(terms)}
         found = []  # (score, passage order, sentence, passage)
@@ -216,11 +212,6 @@ class Assistant:
         with self.builds.serving() as served:
             return served.checker().check(draft, all_sentences)
 
-    def prepare_check(self) -> None:
-        """Make the serving build's quotation checker now (about 1 s for 200 documents), not at the first check."""
-        with self.builds.serving() as served:
-            served.checker()
-
     def document(self, doc_id: str) -> tuple[dict, list[Passage]] | None:
         """A served document (its row of IndexReader.documents) and its passages in reading order; None if unknown."""
         with self.serving() as (index, _):
@@ -236,9 +227,13 @@ class Assistant:
         self.reload()
 
     @staticmethod
-    def _rows(index: IndexReader, filters: Filters | None):
-        """The passage rows a filter admits (None: no filter), looked up once per question."""
-        return index.rows_matching(filters) if filters is not None and filters.active else None
+    def _scope(index: IndexReader, filters: Filters | None):
+        """(the passage rows a filter admits, None for all; the notice when there is nothing to search: an empty
+        index, or no document the filter admits), looked up once per question."""
+        if index.size == 0:
+            return None, "empty_index"
+        rows = index.rows_matching(filters) if filters is not None and filters.active else None
+        return rows, "no_document_matches" if rows is not None and len(rows) == 0 else None
 
     def reload(self) -> None:
         """Serve the index's current build (after documents were added or removed, here or elsewhere)."""

@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Sequence
 from xml.sax.saxutils import escape
 
-from qa.check.findings import CheckReport
+from qa.check.findings import CheckReport, outermost
+from qa.check.quotations import CLOSING
 from qa.records import Answer
 
 NOT_CONFIDENT = "没有找到可靠的相关原文，以下是最接近的段落，仅供参考。"
@@ -103,21 +104,21 @@ def to_docx(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path
     return _footnoted_docx(path, "讲稿问答", blocks)
 
 
-# Word's highlight colours for each verdict of 引文核对 (exact stays unmarked but for its footnote)
+# Word's highlight colours for each verdict of 引文核对
 VERDICT_COLOURS = {"exact": "green", "altered": "yellow", "not_found": "red", "wrong_source": "magenta",
                    "unchecked": "lightGray"}
-_CLOSING = set("”」』’\"")
 
 
 def _marks(report: CheckReport) -> tuple[list[tuple[int, int, str]], dict[int, list[str]]]:
     """Highlighted spans (start, end, verdict; none inside another) and footnotes by the draft position they
     follow (after the quotation's closing mark)."""
-    spans, notes = [], {}
-    for check in sorted(report.checks, key=lambda c: (c.quotation.start, -c.quotation.end)):
+    checks = report.checks
+    spans = [(checks[i].quotation.start, checks[i].quotation.end, checks[i].verdict)
+             for i in outermost([c.quotation for c in checks])]
+    notes: dict[int, list[str]] = {}
+    for check in checks:
         q = check.quotation
-        if not spans or q.start >= spans[-1][1]:
-            spans.append((q.start, q.end, check.verdict))
-        at = q.end + 1 if q.end < len(report.draft) and report.draft[q.end] in _CLOSING else q.end
+        at = q.end + 1 if q.end < len(report.draft) and report.draft[q.end] in CLOSING else q.end
         notes.setdefault(at, []).append(f"【{check.label}】{check.summary()}")
     return spans, notes
 
@@ -160,27 +161,33 @@ def check_markdown(report: CheckReport) -> str:
 def export_check(report: CheckReport, path: Path) -> Path:
     """The checked draft written to path: Word (.docx) with each quotation highlighted by its verdict (green
     原文一致, yellow 有改动, red 未找到, magenta 出处不符) and a footnote giving the source, or Markdown (.md)."""
-    from qa.errors import InvalidSetting
+    def word(target: Path) -> Path:
+        blocks = [("p", [(text, VERDICT_COLOURS.get(v) if v else None, note) for text, v, note in runs])
+                  for runs in check_blocks(report)]
+        return _footnoted_docx(target, "引文核对", blocks)
 
-    path = Path(path)
-    if path.suffix.lower() == ".md":
-        path.write_text(check_markdown(report), encoding="utf-8")
-        return path
-    if path.suffix.lower() != ".docx":
-        raise InvalidSetting(name="export", value=path.name, valid="、".join(EXPORT_FORMATS))
-    blocks = [("p", [(text, VERDICT_COLOURS.get(v) if v else None, note) for text, v, note in runs])
-              for runs in check_blocks(report)]
-    return _footnoted_docx(path, "引文核对", blocks)
+    return _write(Path(path), lambda: check_markdown(report), word)
 
 
 def export(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path:
     """Write the answers to path, as Markdown (.md) or Word (.docx) by its suffix."""
+    return _write(Path(path), lambda: to_markdown(answers, k), lambda target: to_docx(answers, target, k))
+
+
+def export_path(name: str | Path) -> Path:
+    """The file to export to, refused (with the valid suffixes) unless it ends in .md or .docx."""
     from qa.errors import InvalidSetting
 
-    path = Path(path)
+    path = Path(name)
+    if path.suffix.lower() not in EXPORT_FORMATS:
+        raise InvalidSetting(name="export", value=str(name), valid="、".join(EXPORT_FORMATS))
+    return path
+
+
+def _write(path: Path, markdown, word) -> Path:
+    """path written by its suffix: .md from markdown() (the text), .docx by word(path); any other is refused."""
+    path = export_path(path)
     if path.suffix.lower() == ".md":
-        path.write_text(to_markdown(answers, k), encoding="utf-8")
+        path.write_text(markdown(), encoding="utf-8")
         return path
-    if path.suffix.lower() == ".docx":
-        return to_docx(answers, path, k)
-    raise InvalidSetting(name="export", value=path.name, valid="、".join(EXPORT_FORMATS))
+    return word(path)

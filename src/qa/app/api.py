@@ -72,6 +72,27 @@ def save_upload(folder: Path, name: str | None, content) -> Path:
     return target
 
 
+async def posted_draft(request: Request, uploads: Path | None) -> tuple[str, bool]:
+    """The draft of a /api/check request — ?draft=…, a form field `draft`, a file `file` (multipart) or the raw
+    body — and whether its form asks for all_sentences. A file is read and its copy deleted at once."""
+    draft = request.query_params.get("draft")
+    if draft is not None or request.method != "POST":
+        return draft or "", False
+    if not request.headers.get("content-type", "").startswith(("multipart/form-data",
+                                                                "application/x-www-form-urlencoded")):
+        return (await request.body()).decode("utf-8", errors="replace"), False
+    form = await request.form()
+    asked = str(form.get("all_sentences", "")).lower() in ("1", "true", "on")
+    given = form.get("file") or form.get("draft")
+    if not hasattr(given, "read"):
+        return given or "", asked
+    saved = save_upload(uploads or Path(tempfile.gettempdir()), given.filename, given.file)
+    try:
+        return read_draft(saved), asked
+    finally:
+        shutil.rmtree(saved.parent, ignore_errors=True)
+
+
 def documents(assistant: Assistant) -> list[dict]:
     """The documents as `qa list --json` prints them: file, title, date, passages, status."""
     return documents_json(list_documents(assistant.settings))
@@ -130,27 +151,11 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
         size, limit_mb = int(request.headers.get("content-length") or 0), assistant.settings.limits.file_mb
         if size > limit_mb * 2**20:  # refused before the body is read
             return _error(TooLarge(reason="file_too_large", size_mb=round(size / 2**20, 1), limit_mb=limit_mb))
-        draft = request.query_params.get("draft")
-        if draft is None and request.method == "POST":
-            kind = request.headers.get("content-type", "")
-            if kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-                form = await request.form()
-                given = form.get("file") or form.get("draft")
-                if hasattr(given, "read"):
-                    folder = Path(tempfile.mkdtemp(prefix="draft-", dir=library.uploads if library else None))
-                    saved = save_upload(folder, given.filename, given.file)
-                    try:
-                        draft = read_draft(saved)
-                    except QAError as exc:
-                        return _error(exc)
-                    finally:
-                        shutil.rmtree(folder, ignore_errors=True)
-                else:
-                    draft = given
-                all_sentences = all_sentences or str(form.get("all_sentences", "")).lower() in ("1", "true", "on")
-            else:
-                draft = (await request.body()).decode("utf-8", errors="replace")
-        return check(assistant, draft or "", all_sentences)
+        try:
+            draft, asked = await posted_draft(request, library.uploads if library else None)
+        except QAError as exc:
+            return _error(exc)
+        return check(assistant, draft, all_sentences or asked)
 
     def add_route(request: Request, files: list[UploadFile] = File(...)):
         if denied := refused(request):

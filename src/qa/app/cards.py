@@ -6,7 +6,7 @@ from qa.records import Answer, DocumentStatus, Hit
 
 CSS = """
 .qa-card {border: 1px solid #d9d9d9; border-radius: 8px; padding: 10px 12px; margin: 8px 0; background: #fff;}
-.qa-cite {font-weight: 600; color: #8b1a1a; margin-bottom: 6px;}
+.qa-cite {font-weight: 600; color: #8b1a1a; margin-bottom: 6px; overflow-wrap: anywhere;}
 .qa-score {color: #888; font-weight: normal; font-size: 0.85em; margin-left: 6px;}
 .qa-text {line-height: 1.8; margin: 0;}
 .qa-text mark {background: #ffe58f; padding: 1px 0;}
@@ -23,23 +23,7 @@ CSS = """
 .qa-searched {color: #666; font-size: 0.9em; margin: 2px 0 4px;}
 .qa-closest summary {cursor: pointer; color: #666;}
 .qa-score, .qa-open, .qa-copy, .qa-card details summary, button, th {white-space: nowrap;}
-.qa-cite {word-break: normal; overflow-wrap: anywhere;}
 #qa-documents table {table-layout: auto; width: 100%;}
-"""
-
-# Gradio picks its own words (Drop File Here, Clear…) from the browser's language, and may set it again once its
-# config has loaded; the app speaks Chinese on every machine, so whenever Gradio's locale store writes another
-# language into <html lang>, the page switches the store back to zh-CN through the changeLocale its core module
-# exports (the same module instance: it is imported by the same URL).
-FORCE_CHINESE = """
-  const core = performance.getEntriesByType('resource').map((entry) => entry.name)
-    .find((name) => /\\/assets\\/core-[^/]*\\.js$/.test(name));
-  const chinese = () => {
-    if (!core || (document.documentElement.lang || '').startsWith('zh')) return;
-    import(core).then((m) => m.changeLocale && m.changeLocale('zh-CN')).catch(() => {});
-  };
-  new MutationObserver(chinese).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
-  chinese();
 """
 
 # After an answer arrives, scroll the chat so that its first card (the best hit) is in view.
@@ -53,7 +37,7 @@ SCROLL_TO_ANSWER = """() => { setTimeout(() => {
 }, 150); }"""
 # Copy buttons: one listener for the page (the chat's HTML may not carry scripts); the clipboard API needs a
 # secure context, so plain-http intranet hosts fall back to a hidden textarea and execCommand.
-COPY_LISTENER = """
+COPY_JS = """() => {
   document.addEventListener('click', async (event) => {
     const button = event.target.closest('.qa-copy');
     if (!button) return;
@@ -70,9 +54,7 @@ COPY_LISTENER = """
     button.textContent = done ? '已复制' : '复制失败，请手动选择';
     setTimeout(() => { button.textContent = '复制引文'; }, 2000);
   });
-"""
-# What the page runs once loaded.
-PAGE_JS = "() => {" + FORCE_CHINESE + COPY_LISTENER + "}"
+}"""
 # Characters of context shown on each side of the quote before "展开整段".
 CONTEXT_CHARS = 90
 # HTML specials and the characters Markdown acts on become numeric entities, shown as written.

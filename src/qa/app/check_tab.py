@@ -2,17 +2,16 @@
 (builders take the gradio module from the app, so only ui.py imports it)."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from qa.answer import Assistant
 from qa.app.cards import escape
 from qa.app.check_view import render_check
+from qa.app.library_tab import download_path, forget_uploads
 from qa.app.messages import error_message
 from qa.check.draft import read_draft
 from qa.errors import QAError
 from qa.export import export_check
-from qa.ingest.read import inside
 
 EXAMPLE = ("习近平总书记强调：“党的力量来自组织。党的全面领导、党的全部工作要靠党的坚强组织体系去实现。”\n"
            "会议指出：“党的力量来自组织，党的全面领导要靠坚强的组织体系去实现。”")
@@ -27,8 +26,7 @@ def check_draft(assistant: Assistant, text: str | None, upload: str | None, all_
             try:
                 text = read_draft(Path(upload))
             finally:
-                if uploads is not None and inside(Path(upload).resolve(), uploads.resolve()):
-                    Path(upload).unlink(missing_ok=True)
+                forget_uploads([upload], uploads)
         report = assistant.check(text or "", all_sentences=bool(all_sentences))
     except QAError as exc:
         return f'<div class="qa-check-summary">{escape(error_message(exc))}</div>', None
@@ -59,8 +57,7 @@ def check_tab(gr, assistant: Assistant, uploads: Path | None = None) -> None:
     def download(value, suffix):
         if value is None:
             return gr.update(value=None, visible=False)
-        where = Path(tempfile.mkdtemp(prefix="check-", dir=uploads))
-        return gr.update(value=str(export_check(value, where / f"引文核对{suffix}")), visible=True)
+        return gr.update(value=str(export_check(value, download_path(uploads, f"引文核对{suffix}"))), visible=True)
 
     run.click(handle, [draft, upload, every], [result, report], api_name=False,
               show_progress="minimal", show_progress_on=[result])

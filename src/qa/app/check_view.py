@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa.app.cards import escape
 from qa.app.messages import message
-from qa.check.findings import VERDICT_LABELS, CheckReport, QuoteCheck, SourceFound
+from qa.check.findings import TERM_CHARS, VERDICT_LABELS, CheckReport, QuoteCheck, SourceFound, outermost
 
 CHECK_CSS = """
 .qa-check-summary {margin: 4px 0 8px;}
@@ -44,17 +44,16 @@ def render_check(report: CheckReport) -> str:
     cards = "".join(_card(i, c) for i, c in shown if c.verdict != "unchecked")
     terms = [(i, c) for i, c in shown if c.verdict == "unchecked"]
     if terms:  # terms in quotation marks (“两个确立”) are not quotations: their cards wait behind a fold
-        cards += (f'<details class="qa-terms"><summary>少于 6 个字的短语 {len(terms)} 个（不作引文核对）</summary>'
+        cards += (f'<details class="qa-terms"><summary>少于 {TERM_CHARS} 个字的短语 {len(terms)} 个（不作引文核对）</summary>'
                   + "".join(_card(i, c) for i, c in terms) + "</details>")
     return head + _draft_html(report, shown) + cards
 
 
 def _draft_html(report: CheckReport, shown: list[tuple[int, QuoteCheck]]) -> str:
     draft, out, at = report.draft, [], 0
-    for i, c in sorted(shown, key=lambda s: (s[1].quotation.start, -s[1].quotation.end)):
+    for k in outermost([c.quotation for _, c in shown]):
+        i, c = shown[k]
         q = c.quotation
-        if q.start < at:  # inside a quotation already coloured: its card is listed below
-            continue
         out.append(escape(draft[at : q.start]))
         out.append(f'<a class="qa-q qa-v-{c.verdict}" id="qa-q-{i}" href="#qa-check-{i}" title="{c.label}">'
                    f'{escape(draft[q.start : q.end])}<sup>{i}</sup></a>')

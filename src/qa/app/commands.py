@@ -8,8 +8,8 @@ from pathlib import Path
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
 from qa.app.output import (add_json, answer_json, documents_json, print_answer, print_check, print_lines, print_outline,
                            print_quotes, print_report, progress_bar, safe)
-from qa.errors import InvalidSetting, QAError
-from qa.export import EXPORT_FORMATS, export, export_check
+from qa.errors import QAError
+from qa.export import export, export_check, export_path
 from qa.records import DocumentStatus, Filters
 from qa.search.when import as_of_year
 from qa.settings import Settings, from_environment
@@ -68,8 +68,8 @@ def cmd_ask(args) -> int:
     settings = _settings(args)
     filters = _filters(args)
     as_of = as_of_year(args.as_of)  # a bad date is refused before anything loads
-    if args.export and Path(args.export).suffix.lower() not in EXPORT_FORMATS:
-        raise InvalidSetting(name="export", value=args.export, valid="、".join(EXPORT_FORMATS))
+    if args.export:
+        export_path(args.export)  # a bad name is refused before anything loads
     assistant = _open_assistant(settings, update=not args.no_update)
     if args.question != "-":
         history = [args.after] if args.after else []
@@ -107,8 +107,8 @@ def cmd_check(args) -> int:
     from qa.check.draft import read_draft
 
     settings = _settings(args)
-    if args.export and Path(args.export).suffix.lower() not in EXPORT_FORMATS:
-        raise InvalidSetting(name="export", value=args.export, valid="、".join(EXPORT_FORMATS))
+    if args.export:
+        export_path(args.export)  # a bad name is refused before anything loads
     draft = sys.stdin.read() if args.draft == "-" else read_draft(Path(args.draft))
     assistant = _open_assistant(settings, update=not args.no_update)
     report = assistant.check(draft, all_sentences=args.all_sentences)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -24,6 +25,25 @@ def confirm_remove_js(folder: str) -> str:
     """Deleting asks first; a cancelled dialog sends no document, and nothing happens."""
     head, tail = message("confirm_remove", source="\x00", folder=folder).split("\x00")
     return f"(source) => (source && confirm({json.dumps(head)} + source + {json.dumps(tail)})) ? source : null"
+
+
+def forget_uploads(paths: list[str], uploads: Path | None) -> None:
+    """Delete the server's temporary copies of uploaded files (only files below uploads are ever deleted): an
+    upload is never kept or served back outside data/."""
+    if uploads is None:
+        return
+    root = uploads.resolve()
+    for path in map(Path, paths):
+        if inside(path.resolve(), root):
+            path.unlink(missing_ok=True)
+            if path.parent != root:
+                shutil.rmtree(path.parent, ignore_errors=True)  # Gradio keeps each upload in a folder of its own
+
+
+def download_path(folder: Path | None, name: str) -> Path:
+    """A new file of this name for the browser to download, in a folder of its own below folder (the uploads
+    folder, which Gradio serves files from)."""
+    return Path(tempfile.mkdtemp(prefix="download-", dir=folder)) / name
 
 
 class Library:
@@ -66,22 +86,11 @@ class Library:
                                    progress, notify)
                 self.assistant.after_write()
         finally:
-            self._forget_uploads(paths)
+            forget_uploads(paths, self.uploads)
         return report
 
     def is_upload(self, path: str) -> bool:
         return self.uploads is None or inside(Path(path).resolve(), self.uploads.resolve())
-
-    def _forget_uploads(self, paths: list[str]) -> None:
-        """Delete the server's temporary copies: an upload is never kept or served back outside data/."""
-        if self.uploads is None:
-            return
-        root = self.uploads.resolve()
-        for path in map(Path, paths):
-            if inside(path.resolve(), root):
-                path.unlink(missing_ok=True)
-                if path.parent != root:
-                    shutil.rmtree(path.parent, ignore_errors=True)  # Gradio keeps each upload in a folder of its own
 
     def remove(self, source: str | None, progress: Progress | None = None, notify=None) -> list[str]:
         if not source:

@@ -5,7 +5,7 @@ import json
 import sys
 
 from qa.app.messages import CONFIDENCE_LABELS, add_summary, message
-from qa.check.findings import VERDICT_LABELS
+from qa.check.findings import TERM_CHARS, VERDICT_LABELS
 from qa.ingest.normalize import CONTROL
 from qa.records import Answer
 
@@ -182,4 +182,4 @@ def print_check(report) -> None:
             print(f"    另见：……共 {len(check.others)} 处（--json 列出全部）")
         print()
     if terms:
-        print(f"未核对：少于 6 个字的短语 {len(terms)} 个：" + "".join(f"“{safe(t)}”" for t in terms))
+        print(f"未核对：少于 {TERM_CHARS} 个字的短语 {len(terms)} 个：" + "".join(f"“{safe(t)}”" for t in terms))

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from qa.answer import Assistant
 from qa.app import api
-from qa.app.cards import CSS, PAGE_JS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
+from qa.app.cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
 from qa.app.check_tab import check_tab
 from qa.app.check_view import CHECK_CSS
-from qa.app.library_tab import ALL_DOCUMENTS, Library, library_tab, wire_library
+from qa.app.library_tab import ALL_DOCUMENTS, Library, download_path, library_tab, wire_library
 from qa.app.messages import build_summary, error_message, message
 from qa.app.output import progress_bar
+from qa.app.page_language import ChineseFirst
 from qa.errors import QAError
 from qa.export import export
 from qa.records import Answer, Filters
@@ -64,10 +65,7 @@ def export_conversation(answers: list[Answer] | None, suffix: str, folder: Path 
     """The conversation written to a new file (.md or .docx) for download; None when nothing was asked yet."""
     if not answers:
         return None
-    import tempfile
-
-    where = Path(tempfile.mkdtemp(prefix="export-", dir=folder))
-    return str(export(answers, where / f"讲稿问答{suffix}"))
+    return str(export(answers, download_path(folder, f"讲稿问答{suffix}")))
 
 
 def _status_line(assistant: Assistant) -> str:
@@ -267,6 +265,7 @@ def serve(settings: Settings) -> None:
     library = Library(assistant, uploads)  # one for the page and the REST routes: one add at a time
     app = build_app(assistant, notices, writable=writable, uploads=uploads, library=library)
     import gradio as gr
+    from starlette.middleware import Middleware
 
     auth = tuple(settings.serve.auth.split(":", 1)) if settings.serve.auth else None
     print(message("app_started", host=settings.serve.host, port=settings.serve.port), file=sys.stderr, flush=True)
@@ -277,14 +276,11 @@ def serve(settings: Settings) -> None:
         max_file_size=f"{settings.limits.file_mb}mb",
         theme=gr.themes.Default(font=FONTS, font_mono=["monospace"]),
         css=CSS + CHECK_CSS,
-        js=PAGE_JS,
+        js=COPY_JS,
         footer_links=[],
+        app_kwargs={"middleware": [Middleware(ChineseFirst)]},
         show_error=False,
         prevent_thread_lock=True,
     )
     api.add_routes(app.app, assistant, library if writable else None)  # uploads is always set here
-    import threading
-
-    # the first 引文核对 would otherwise wait while the library's text is folded and its 4-grams sorted
-    threading.Thread(target=assistant.prepare_check, name="prepare-check", daemon=True).start()
     app.block_thread()

@@ -8,6 +8,9 @@ from rapidfuzz.distance import Levenshtein
 # Shared 4-grams this far (in quotation lengths) from where most of them point still belong to the quotation:
 # two swapped clauses point one clause apart; 发展 again at the paragraph's other end does not count
 REACH = 1.5
+# rapidfuzz names edits from the quotation to the source; a reader wants them from the source to the draft: what
+# the source has and the draft lacks is a deletion, what the draft adds an insertion
+_FROM_SOURCE = {"insert": "delete", "delete": "insert"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class Alignment:
     end: int
     same: int
     edits: tuple[Edit, ...]
-    covered: int = 0
+    covered: int
 
     def coverage(self, length: int) -> float:
         """Share of the quotation's characters inside 4-grams the source part has, in whatever order: clauses
@@ -54,24 +57,16 @@ def align(quote: str, text: str, anchors: list[tuple[int, int]], gram: int = 4) 
     lo = max(0, min(p - q for q, p in near))
     hi = min(len(text), max(p - q for q, p in near) + len(quote))
     part = text[lo:hi]
-    ops = Levenshtein.opcodes(quote, part)
-    steps = [Edit(tag, a0, a1, lo + b0, lo + b1) for tag, a0, a1, b0, b1 in ops]
+    ops = list(Levenshtein.opcodes(quote, part))
     # source characters before the first and after the last shared one are not part of what was quoted
-    while steps and steps[0].op == "insert":
-        steps.pop(0)
-    while steps and steps[-1].op == "insert":
-        steps.pop()
-    if not steps:
+    while ops and ops[0][0] == "insert":
+        ops.pop(0)
+    while ops and ops[-1][0] == "insert":
+        ops.pop()
+    if not ops:
         return None
-    steps = [_swap(s) for s in steps]
+    steps = [Edit(_FROM_SOURCE.get(tag, tag), a0, a1, lo + b0, lo + b1) for tag, a0, a1, b0, b1 in ops]
     start, end = steps[0].source_start, steps[-1].source_end
     same = sum(s.draft_end - s.draft_start for s in steps if s.op == "equal")
     covered = len({q + k for q, _ in near for k in range(gram)})
     return Alignment(start, end, same, tuple(steps), covered)
-
-
-def _swap(step: Edit) -> Edit:
-    """rapidfuzz names edits from the quotation to the source; a reader wants them from the source to the draft:
-    what the source has and the draft lacks is a deletion, what the draft adds an insertion."""
-    op = {"insert": "delete", "delete": "insert"}.get(step.op, step.op)
-    return Edit(op, step.draft_start, step.draft_end, step.source_start, step.source_end)

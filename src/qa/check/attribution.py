@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from qa.check.normal import fold
+from qa.search.quotes import bigrams
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!代|前|以来|底|末|初|起|至|到|—|-)")
 _TITLE = re.compile(r"《([^》]{2,80})》")
@@ -66,8 +67,7 @@ def named_source(lead_in: str) -> NamedSource:
 
 
 def _pairs(text: str) -> set[str]:
-    folded, _ = fold(text)
-    return {folded[i : i + 2] for i in range(len(folded) - 1)}
+    return bigrams(fold(text)[0])
 
 
 def agrees(named: NamedSource, title: str, date: str | None, occasion: str | None = None) -> bool:

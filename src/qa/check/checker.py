@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from qa.check.align import Alignment, align
 from qa.check.attribution import NamedSource, agrees, named_source
-from qa.check.findings import Change, CheckReport, QuoteCheck, SourceFound
+from qa.check.findings import TERM_CHARS, Change, CheckReport, QuoteCheck, SourceFound
 from qa.check.normal import fold, original_span, trim_edges
 from qa.check.quotations import Quotation, draft_sentences, find_quotations
 from qa.check.sources import GRAM, Place, SourceCorpus, citable
@@ -17,7 +18,6 @@ from qa.search.quotes import group_near_duplicates
 
 # Chosen on the dev half of eval/quote_check.jsonl (docs/EVALUATION.md, "Issue 13")
 ALTERED_MIN = 0.7  # a passage whose 4-grams cover this share of the quotation: its source, altered
-MIN_CHARS = 6  # shorter spans (“四个意识”) are terms, not quotations: not judged, only where they appear is shown
 CANDIDATES = 8  # passages aligned character by character for a quotation not found as written
 COPIES = 0.02  # sources this close to the best one hold the same text: listed as other places it appears
 BATCH = 1000  # passages read at a time when the checker is built
@@ -66,7 +66,7 @@ class Checker:
         places = self.source.exact(needle) if needle else []
         if not places and _ELLIPSIS.search(quotation.text):
             places = self._with_omissions(needle)
-        if len(needle) < MIN_CHARS:
+        if len(needle) < TERM_CHARS:
             # a term in quotation marks (“两个确立”, “放水”) is not a quotation: where it appears is only shown
             if not places:
                 return QuoteCheck(quotation, "unchecked", named=named)
@@ -155,7 +155,4 @@ class Checker:
 
 
 def _merge(first: SourceFound, copies: list[SourceFound]) -> SourceFound:
-    if not copies:
-        return first
-    return SourceFound(first.citation, first.doc_id, first.passage_id, first.text, first.start, first.end,
-                       first.similarity, tuple(c.citation for c in copies))
+    return replace(first, also_in=tuple(c.citation for c in copies)) if copies else first

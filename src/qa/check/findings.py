@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from qa.check.attribution import NamedSource
 from qa.check.quotations import Quotation
 from qa.records import Citation
 
-VERDICTS = ("exact", "altered", "not_found", "wrong_source", "unchecked")
+TERM_CHARS = 6  # shorter quoted spans (“四个意识”) are terms, not quotations: located, never judged
 VERDICT_LABELS = {"exact": "原文一致", "altered": "有改动", "not_found": "未找到", "wrong_source": "出处不符",
                   "unchecked": "未核对"}
+VERDICTS = tuple(VERDICT_LABELS)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,17 @@ def describe_changes(changes: tuple[Change, ...], limit: int = 8) -> str:
             words.append(f"增加「{c.draft}」")
     more = f"等 {len(words)} 处" if len(words) > limit else ""
     return "；".join(words[:limit]) + more
+
+
+def outermost(quotations: Sequence[Quotation]) -> list[int]:
+    """Indexes of the quotations inside no other one, in draft order: what a view of the draft colours (a
+    quotation nested in one already coloured is shown by its card only)."""
+    kept, end = [], 0
+    for i in sorted(range(len(quotations)), key=lambda i: (quotations[i].start, -quotations[i].end)):
+        if quotations[i].start >= end:
+            kept.append(i)
+            end = quotations[i].end
+    return kept
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,7 @@ class QuoteCheck:
             return f"稿中所称出处（{said}）与原文出处不符。{altered}原文见：{where}"
         if self.verdict == "unchecked":
             seen = f"出现在：{where}" if self.best else "已索引的文档中没有原样出现。"
-            return f"少于 6 个字的短语，不作引文核对；{seen}"
+            return f"少于 {TERM_CHARS} 个字的短语，不作引文核对；{seen}"
         return "在已索引的文档中没有找到这段话。"
 
     def to_json(self) -> dict:

@@ -9,28 +9,20 @@ from qa.search.tokens import simplified
 
 # Quotation marks are left out of the comparison: a quote nested in a draft is often top-level in its source
 # (‘四个意识’ for “四个意识”), and marks a writer adds for emphasis do not change the words quoted
-QUOTE_MARK = ""
 _QUOTES = set("“”「」『』‘’〝〞＂\"'﹁﹂﹃﹄«»")
 # half-width punctuation folds to the full-width form Chinese text uses (. only between non-digits)
 _PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）", "[": "【", "]": "】"}
 _DROP = set(" \t\r\n\u3000\u00a0\u200b\u200c\u200d\u2060\ufeff")
 # what may stand at either end of a quotation without being part of what is quoted
 EDGE = set("，。；：？！、…—-·")
-ELLIPSIS = ("……", "…", "...", "。。。")
 
 
 def fold_char(ch: str) -> str:
     """One character folded: width (NFKC), case, half-width punctuation; '' for spaces and quotation marks."""
-    if ch in _DROP:
-        return ""
-    if ch in _QUOTES:
-        return QUOTE_MARK
     folded = unicodedata.normalize("NFKC", ch)
     if len(folded) != 1:
         folded = ch  # ㈠, ½ and the like stay as written: one character in, one out, so offsets hold
-    if folded in _QUOTES:
-        return QUOTE_MARK
-    if folded.isspace():
+    if ch in _DROP or folded in _QUOTES or folded.isspace():
         return ""
     # OpenCC keeps some Traditional characters inside phrases it knows (於 in a few): folded once more alone.
     # Both sides fold alike, so a Simplified character this changes (乾隆) changes on both and still matches.

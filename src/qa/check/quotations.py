@@ -8,7 +8,8 @@ PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", "〝": "〞", "
 STRAIGHT = {'"', "＂"}  # opens and closes alike: the next one closes
 LEAD_CHARS = 60  # a lead-in (…强调：) is looked for this far back, within the sentence
 _SENTENCE_END = "。！？!?\n"
-_MARKS = set(PAIRS) | set(PAIRS.values()) | STRAIGHT
+CLOSING = set(PAIRS.values()) | STRAIGHT
+_MARKS = set(PAIRS) | CLOSING
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*[”」』’\"]?")  # a closing mark after 。 ends the sentence too
 SENTENCE_MIN = 8  # shorter sentences (headings, 同志们：) are not checked in --all-sentences
 

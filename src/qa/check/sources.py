@@ -43,7 +43,7 @@ def citable(passage: Passage) -> Passage:
 
 class SourceCorpus:
     """Every live passage of one build, folded (Simplified, one width, no spaces) and concatenated, with a sorted
-    table of its 4-grams. Built once per build (0.5 s for the 193 shared documents) and read-only after."""
+    table of its 4-grams. Built once per build (about 1 s for the 193 shared documents) and read-only after."""
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages
@@ -66,8 +66,9 @@ class SourceCorpus:
         where = self.where[passage]
         return range(len(self.texts[passage])) if where is None else where
 
-    def passage_of(self, position: int) -> int:
-        return int(np.searchsorted(self.starts, position, side="right")) - 1
+    def passage_of(self, positions):
+        """The passage (its index) each corpus position falls in: an int for an int, an array for an array."""
+        return np.searchsorted(self.starts, positions, side="right") - 1
 
     def exact(self, needle: str, limit: int = 500) -> list[Place]:
         """Every place the folded needle occurs (at most limit)."""
@@ -76,7 +77,7 @@ class SourceCorpus:
             return found
         at = self.corpus.find(needle)
         while at >= 0 and len(found) < limit:
-            i = self.passage_of(at)
+            i = int(self.passage_of(at))
             start = at - int(self.starts[i])
             found.append(Place(i, start, start + len(needle)))
             at = self.corpus.find(needle, at + 1)
@@ -96,7 +97,7 @@ class SourceCorpus:
             if a == b or b - a > COMMON:
                 continue
             positions = self.positions[a:b]
-            owners = np.searchsorted(self.starts, positions, side="right") - 1
+            owners = self.passage_of(positions)
             for owner, position in zip(owners.tolist(), positions.tolist()):
                 votes.setdefault(owner, set()).add(int(wanted[q]))
                 anchors.setdefault(owner, []).append((q, position - int(self.starts[owner])))
