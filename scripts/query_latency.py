@@ -16,11 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from qa.answer import Assistant  # noqa: E402
 from qa.evaluate import load_questions  # noqa: E402
-from qa.index.reader import IndexReader  # noqa: E402
-from qa.library import resolve  # noqa: E402
-from qa.search.embed import embedder_for  # noqa: E402
 from qa.search.when import as_of_year  # noqa: E402
-from qa.settings import Settings  # noqa: E402
+from qa.settings import TRAINED_RERANKER, Settings  # noqa: E402
 
 
 def main() -> None:
@@ -28,9 +25,13 @@ def main() -> None:
     parser.add_argument("questions", type=Path)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("-k", type=int, default=5)
+    parser.add_argument("--rerank", action="store_true", help="with the trained reranker (off by default)")
     args = parser.parse_args()
-    settings = resolve(Settings(index_dir=args.index))
-    assistant = Assistant(settings, embedder_for(settings), IndexReader.open(args.index))
+    settings = Settings(index_dir=args.index)
+    if args.rerank:
+        settings = settings.with_overrides(retrieve={"reranker": TRAINED_RERANKER})
+    assistant, _ = Assistant.open(settings, update=False)
+    assistant.prepare()
     questions = load_questions(args.questions)
     assistant.ask("预热", args.k)
     times = []
@@ -40,7 +41,8 @@ def main() -> None:
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    print(f"{len(times)} questions, k={args.k}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, "
+    print(f"reranker {settings.retrieve.reranker} ({getattr(assistant.reranker, 'precision', None) or '-'}), "
+          f"{len(times)} questions, k={args.k}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, "
           f"max {times[-1]:.1f} ms ({assistant.index.manifest.counts.get('passages', 0)} passages)")
 
 

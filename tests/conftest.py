@@ -10,12 +10,18 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import FakeEmbedder  # noqa: E402
+from fakes import FakeEmbedder, FakeReranker  # noqa: E402
 
 from qa.search.embed import register_embedder  # noqa: E402
+from qa.search.rerank import DEFAULT_RERANKER  # noqa: E402
+from qa.search.rerankers import register_reranker  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 register_embedder("fake-bigram", FakeEmbedder)  # `--model fake-bigram`: the CLI in-process without the model
+register_reranker("fake-rerank", FakeReranker)  # `--reranker fake-rerank`: exact scores, no model
+# In this process `--rerank` (the trained reranker's name) gives the fake too: the trained one merges and exports a
+# model on first use, not for the fast layer. test_rerank.py's model test and subprocesses run the real one.
+register_reranker(DEFAULT_RERANKER, FakeReranker)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "在2024年机关党建工作质量提升推进会上的讲话稿.txt"

@@ -28,3 +28,16 @@ class FakeEmbedder:
     def embed_passages(self, texts):
         self.embedded.extend(texts)
         return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
+
+
+class FakeReranker:
+    """Scores a pair by the question's character bigrams found in the passage: exact, and records every call."""
+
+    def __init__(self, name: str = "fake-rerank") -> None:
+        self.name = name
+        self.calls: list[tuple[str, int]] = []
+
+    def score(self, question, passages):
+        self.calls.append((question, len(passages)))
+        grams = {question[i : i + 2] for i in range(len(question) - 1)}
+        return np.array([float(sum(g in p for g in grams)) for p in passages], dtype=np.float32)

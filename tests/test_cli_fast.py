@@ -218,9 +218,10 @@ def test_an_unreliable_answer_says_so_in_words_and_json(capsys, where, monkeypat
 
 def test_after_reads_a_follow_up_with_the_question_before(capsys, where):
     out, _ = qa(capsys, "ask", "为什么？", "--after", "粮食产量", "-k", "1", *where)
-    assert "按上文理解为：粮食产量，为什么？" in out and "粮食产量创历史新高" in out
+    assert "按上文理解为：在《乙报告》中查找“粮食产量，为什么？”" in out and "粮食产量创历史新高" in out
     answer = json.loads(qa(capsys, "ask", "为什么？", "--after", "粮食产量", "-k", "1", "--json", *where)[0])
     assert answer["searched"] == "粮食产量，为什么？" and answer["question"] == "为什么？"
+    assert answer["scope"] == "《乙报告》"  # kept in the previous answer's document
     alone = json.loads(qa(capsys, "ask", "为什么？", "-k", "1", "--json", *where)[0])
     assert alone["searched"] is None
 
@@ -232,3 +233,24 @@ def test_export_writes_the_answer_for_word_or_markdown(capsys, where, tmp_path):
     assert (tmp_path / "答.docx").stat().st_size > 0
     _, err = qa(capsys, "ask", "粮食产量", "--export", tmp_path / "答.pdf", *where, code=2)
     assert ".md、.docx" in err
+
+
+def test_rerank_is_off_by_default_and_turned_on_or_chosen_by_name(capsys, where, monkeypatch):
+    import fakes
+
+    calls = []
+    monkeypatch.setattr(fakes.FakeReranker, "score", lambda self, q, ps: calls.append(len(ps)) or [0.0] * len(ps))
+    qa(capsys, "ask", "粮食产量", "--json", "-k", "1", "--no-update", *where)
+    qa(capsys, "ask", "粮食产量", "--json", "-k", "1", "--no-update", "--no-rerank", *where)
+    assert calls == []
+    qa(capsys, "ask", "粮食产量", "--json", "-k", "1", "--no-update", "--rerank", *where)
+    qa(capsys, "quotes", "学习", "--json", "--no-update", "--reranker", "fake-rerank", *where)
+    assert len(calls) == 2  # the trained reranker's name gives the fake in this process
+    monkeypatch.setenv("QA_RERANK", "1")
+    qa(capsys, "ask", "粮食产量", "--json", "-k", "1", "--no-update", *where)
+    assert len(calls) == 3
+    monkeypatch.setenv("QA_RERANK", "0")
+    qa(capsys, "ask", "粮食产量", "--json", "-k", "1", "--no-update", *where)
+    assert len(calls) == 3
+    _, err = qa(capsys, "ask", "粮食产量", "--reranker", "no-such", "--no-update", *where, code=2)
+    assert "no-such" in err and "none" in err

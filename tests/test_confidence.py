@@ -54,3 +54,16 @@ def test_an_unreliable_answer_folds_its_passages_away(tiny, fake):
     assert "没有找到可靠的相关原文" in html and "<details" in html and "相关度：低" in html and "找到 " not in html
     assert json.loads(json.dumps(answer_json(low)))["confident"] is False
     assert answer_json(low)["hits"][0]["confidence"] == "low"
+
+
+def test_the_floors_follow_the_size_of_the_library():
+    c = Calibration(dense_floor=0.89, keyword_floor=0.21, dense_high=0.92, keyword_high=0.40, passages=10_000,
+                    dense_slope=0.01, keyword_slope=0.02)
+    assert c.at(10_000) == c  # the size they were set on
+    small, large = c.at(10), c.at(1_000_000)
+    assert small.dense_floor == pytest.approx(0.86) and small.keyword_floor == pytest.approx(0.15)
+    assert large.dense_floor == pytest.approx(0.90) and large.keyword_floor == pytest.approx(0.23)  # one tenfold at most
+    assert c.at(0).dense_floor == c.at(1).dense_floor >= 0.89 - 0.037 - 1e-9  # an empty library: the smallest floors
+    assert small.dense_high == c.dense_high and small.keyword_high == c.keyword_high
+    shipped = calibration_for("multilingual-e5-small")
+    assert shipped.at(18).dense_floor < shipped.dense_floor < shipped.at(100_000).dense_floor

@@ -92,9 +92,11 @@ def test_a_follow_up_is_read_with_the_turn_before_unless_turned_off(tiny, fake):
     assistant, _ = Assistant.open(tiny, embedder=fake)
     _, history, asked = respond(assistant, "粮食产量", [], 2)
     _, history, asked = respond(assistant, "那就业呢？", history, 2, answers=asked)
-    assert "按上文理解为：就业呢？" in history[-1]["content"]  # its own topic, the previous answer's document preferred
+    # its own topic, kept in the previous answer's document
+    assert "按上文理解为：在《乙报告》中查找“就业呢？”" in history[-1]["content"]
     _, history, asked = respond(assistant, "为什么？", history, 2, answers=asked)
-    assert "按上文理解为：就业，为什么？" in history[-1]["content"] and asked[-1].question == "为什么？"
+    assert "按上文理解为：在《乙报告》中查找“就业，为什么？”" in history[-1]["content"]
+    assert asked[-1].question == "为什么？" and asked[-1].scope == "《乙报告》"
     _, off, _ = respond(assistant, "为什么？", history, 2, answers=asked, follow_up=False)
     assert "按上文理解为" not in off[-1]["content"]
 

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Sequence
 
+import numpy as np
+
 from qa.check.draft import checked_draft
 from qa.check.findings import CheckReport
 from qa.index.indexer import Progress, resolve, sync
@@ -13,21 +15,32 @@ from qa.index.reader import IndexReader
 from qa.records import Answer, BuildReport, Citation, Filters, Hit, Passage, Quote
 from qa.search.embed import Embedder, embedder_for, release
 from qa.search.quotes import choose_quote, group_near_duplicates, quotability, quote_span, sentence_scores
-from qa.search.confidence import LOW, calibration_for, level
-from qa.search.followup import rewrite
+from qa.search.confidence import HIGH, LOW, MEDIUM, calibration_for, level
+from qa.search.followup import FollowUp, leans_on_previous, names_source, nth_point, ordinal, rewrite
 from qa.search.fusion import reciprocal_rank_fusion
+from qa.search.rerank import Reranker, strip_number
+from qa.search.rerankers import load_reranker
 from qa.search.retrieve import Retriever, clean_question
 from qa.search.tokens import tokenize
 from qa.serving import Builds
 from qa.settings import Settings, check_range
 
-def _previous_turn(history: Sequence[str]) -> str | None:
+# A follow-up reads the previous turn's answer: its best SCOPE_READ hits, the documents of the first SCOPE_DOCUMENTS
+# of them being where a follow-up stays (eval/dialogues_dev.jsonl)
+SCOPE_READ = 3
+SCOPE_DOCUMENTS = 2
+SCOPE_SECTION_WEIGHT = 1.0  # within the previous document, how strongly the previous answer's section is preferred
+
+
+def _previous_turn(turns: Sequence[str]) -> str:
     """The turn before, itself read with the one before it when it leaned on that (two levels are enough)."""
-    turns = [t.strip() for t in history or () if t and t.strip()]
-    if not turns:
-        return None
-    last = turns[-1]
-    return rewrite(last, turns[-2]).text if len(turns) > 1 else last
+    return rewrite(turns[-1], turns[-2]).text if len(turns) > 1 else turns[-1]
+
+
+def _as_sure(kept: Hit, anywhere: Hit) -> bool:
+    """Whether the best hit kept in the previous document is as reliable as the library's best."""
+    order = {HIGH: 2, MEDIUM: 1, LOW: 0, None: 0}
+    return kept.passage.doc_id == anywhere.passage.doc_id or order[kept.confidence] >= order[anywhere.confidence]
 
 
 def limit_per_document(groups: list[list[int]], doc_ids: list[str], limit: int) -> list[list[int]]:
@@ -49,10 +62,12 @@ class Assistant:
     switches the index: a newer build (CURRENT changed by `qa add` elsewhere, or by the app's own library tab)
     is picked up at the start of the next question."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader, follow: bool = True) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader, follow: bool = True,
+                 reranker: Reranker | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.builds = Builds(settings, embedder, index, follow)
+        self.reranker = reranker
+        self.builds = Builds(settings, embedder, index, follow, reranker)
 
     @property
     def index(self) -> IndexReader:
@@ -79,9 +94,10 @@ class Assistant:
         notify receives one-off notices: a model being prepared on first use, a wait for another writer."""
         settings = resolve(settings)
         embedder = embedder or embedder_for(settings, notify)
+        reranker = load_reranker(settings.retrieve.reranker, settings.embed.cache_dir, notify)
         report = sync(settings, embedder, progress=progress, notify=notify) if update else None
         release(embedder)
-        return cls(settings, embedder, IndexReader.open(settings.index_dir)), report
+        return cls(settings, embedder, IndexReader.open(settings.index_dir), reranker=reranker), report
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             mode: str | None = None, as_of: int | None = None, per_document: int | None = None,
@@ -98,17 +114,46 @@ class Assistant:
             per_document = self.settings.retrieve.per_document
         check_range("per_document", per_document, 0, 100)
         with self.serving() as (index, retriever):
-            previous = _previous_turn(history) if follow_up else None
-            read = rewrite(question, previous)
-            if not read.used_previous:
-                return self._ask(index, retriever, question, k, filters, mode, as_of, per_document)
-            prior = self._top_passage(index, retriever, previous, filters, mode, as_of)
-            answer = self._ask(index, retriever, read.text, k, filters, mode, as_of, per_document, prior)
-            return replace(answer, question=question, searched=read.text)
+            turns = [t.strip() for t in history or () if t and t.strip()] if follow_up else []
+            return self._converse(index, retriever, question, turns, k, filters, mode, as_of, per_document)
+
+    def _converse(self, index: IndexReader, retriever: Retriever, question: str, turns: list[str], k: int | None,
+                  filters: Filters | None, mode: str | None, as_of: int | None, per_document: int,
+                  depth: int = 2) -> Answer:
+        """A turn of a conversation (turns: the questions before it), answered from one build."""
+        if not turns:
+            return self._ask(index, retriever, question, k, filters, mode, as_of, per_document)
+        read = rewrite(question, _previous_turn(turns))
+        # the previous turn as it was answered: read with the turn before it (two levels are enough)
+        before = self._converse(index, retriever, turns[-1], turns[-2:-1] if depth > 1 else [], SCOPE_READ,
+                                filters, mode, as_of, 0, depth - 1)
+        prior = before.hits[0].passage if before.hits else None
+        # a turn naming no source of its own stays in the previous answer's document: always when it leans on the
+        # turn before (那…呢, 这方面, 第二点), else when that document answers it as reliably as the library does
+        stays = prior is not None and not (filters and filters.active) and not names_source(question)
+        point = ordinal(question) if stays else None
+        heading = point and nth_point(self._document_passages(index, prior.doc_id), prior, point)
+        if heading:  # 第二点是什么？: the second point of the section the previous answer came from
+            read = FollowUp(strip_number(heading), True)
+        answer = self._ask(index, retriever, read.text, k, filters, mode, as_of, per_document,
+                           prior if read.used_previous else None)
+        if stays:
+            docs = list(dict.fromkeys(h.passage.doc_id for h in before.hits[:SCOPE_DOCUMENTS]))
+            rows = np.concatenate([index.rows_matching(Filters(doc=d)) for d in docs])
+            kept = self._ask(index, retriever, read.text, k, None, mode, as_of, per_document, prior, rows)
+            if kept.hits and (leans_on_previous(question) or (kept.confident is not False and (
+                    not answer.hits or _as_sure(kept.hits[0], answer.hits[0])))):
+                return replace(kept, question=question, searched=read.text, scope=Citation.of(prior).document())
+        if not read.used_previous:
+            return answer
+        return replace(answer, question=question, searched=read.text)
 
     def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
-             mode: str | None, as_of: int | None, per_document: int = 0, prior: Passage | None = None) -> Answer:
-        rows, notice = self._scope(index, filters)
+             mode: str | None, as_of: int | None, per_document: int = 0, prior: Passage | None = None,
+             rows: np.ndarray | None = None) -> Answer:
+        """One search, its hits with quotes, citations and confidence; `rows` (a conversation's scope) in place of
+        the filters' rows when given."""
+        rows, notice = (rows, None) if rows is not None else self._scope(index, filters)
         if notice:
             return Answer(question=question, notice=notice)
         terms = tokenize(question)
@@ -126,6 +171,7 @@ class Assistant:
         if per_document > 0:
             groups = limit_per_document(groups, [p.doc_id for p in passages], per_document)
         calibration = calibration_for(self.embedder.name)
+        calibration = calibration.at(index.size) if calibration else None
         verdicts = [level(c.dense_score, c.keyword_share, calibration) for c in candidates]
         confident = None if calibration is None else any(v != LOW for v in verdicts)
         hits = []
@@ -146,14 +192,10 @@ class Assistant:
             )
         return Answer(question=question, hits=tuple(hits), confident=confident)
 
-    def _top_passage(self, index: IndexReader, retriever: Retriever, question: str, filters: Filters | None,
-                     mode: str | None, as_of: int | None) -> Passage | None:
-        """The passage that would answer `question` first (the previous turn's, for a follow-up's prior)."""
-        rows, notice = self._scope(index, filters)
-        if notice:
-            return None
-        found = retriever.search(question, 1, rows, mode, as_of)
-        return index.passage(found[0].row) if found else None
+    @staticmethod
+    def _document_passages(index: IndexReader, doc_id: str) -> list[Passage]:
+        source = next((d["source"] for d in index.documents() if d["doc_id"] == doc_id), None)
+        return [p for p in index.passages_of(source) if p.doc_id == doc_id] if source else []
 
     def _prefer(self, candidates: list, passages: list[Passage], prior: Passage) -> tuple[list, list[Passage]]:
         """Candidates re-ranked with a second list: those of the previous answer's document, its section first."""
@@ -161,7 +203,8 @@ class Assistant:
         same = [i for i in order if passages[i].doc_id == prior.doc_id]
         same.sort(key=lambda i: passages[i].section_path[: len(prior.section_path)] != prior.section_path)
         retrieve = self.settings.retrieve
-        fused = reciprocal_rank_fusion([order, same], k=retrieve.rrf_k, weights=[1.0, retrieve.follow_up_prior])
+        weight = retrieve.follow_up_prior if len(same) < len(order) else SCOPE_SECTION_WEIGHT
+        fused = reciprocal_rank_fusion([order, same], k=retrieve.rrf_k, weights=[1.0, weight])
         return [replace(candidates[i], score=score) for i, score in fused], [passages[i] for i, _ in fused]
 
     def find_quotes(self, theme: str, k: int | None = None, filters: Filters | None = None) -> Answer:
@@ -219,6 +262,10 @@ class Assistant:
             if found is None:
                 return None
             return found, [p for p in index.passages_of(found["source"]) if p.doc_id == doc_id]
+
+    def prepare(self) -> None:
+        """Load the reranker now (exported and checked on first use) rather than at the first question."""
+        getattr(self.reranker, "prepare", lambda: None)()
 
     def after_write(self) -> None:
         """After this process changed the index: free the passage engine (a server keeps only what answering

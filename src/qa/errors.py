@@ -119,3 +119,10 @@ class DraftTooLong(QAError):
     """A draft to check over the length limit (details: chars, limit)."""
 
     code = "draft_too_long"
+
+
+class RerankerUnavailable(QAError):
+    """The trained reranker cannot be used: its file is missing or damaged, or its scores do not match the record
+    (details: name, reason)."""
+
+    code = "reranker_unavailable"

@@ -9,7 +9,7 @@ from typing import Callable
 
 from qa.answer import Assistant
 from qa.errors import BadQuestionFile, EmptyQuestion, InvalidSetting
-from qa.records import Hit
+from qa.records import Hit, Passage
 from qa.search.quotes import question_kind
 from qa.search.when import as_of_year
 
@@ -137,11 +137,16 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def is_relevant(hit: Hit, q: Question) -> bool:
-    if q.doc and not any(q.doc in (field or "") for field in (hit.passage.title, hit.passage.date, hit.passage.doc_id)):
+    return answers(hit.passage, q)
+
+
+def answers(passage: Passage, q: Question) -> bool:
+    """Whether a passage answers the question: in its named document, and the gold passage or holding a gold phrase."""
+    if q.doc and not any(q.doc in (field or "") for field in (passage.title, passage.date, passage.doc_id)):
         return False
     if q.gold_passage_ids:
-        return hit.passage.passage_id in q.gold_passage_ids
-    text = normalise(hit.passage.text)
+        return passage.passage_id in q.gold_passage_ids
+    text = normalise(passage.text)
     return any(normalise(g) in text for g in q.gold)
 
 

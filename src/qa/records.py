@@ -79,10 +79,13 @@ class Citation:
     def of(cls, passage: "Passage") -> "Citation":
         return cls(passage.title, passage.date, passage.section_path, passage.paragraph, passage.point)
 
+    def document(self) -> str:
+        """《标题》（日期）"""
+        return f"《{self.title}》" + (f"（{chinese_date(self.date)}）" if self.date else "")
+
     def render(self) -> str:
         """《标题》（日期） › 一、… › （一）… › 一是 · 第N段"""
-        title = f"《{self.title}》" + (f"（{chinese_date(self.date)}）" if self.date else "")
-        parts = [title, *self.section_path, *([self.point] if self.point else [])]
+        parts = [self.document(), *self.section_path, *([self.point] if self.point else [])]
         return PATH_SEPARATOR.join(parts) + f" · 第{self.paragraph}段"
 
     def quote_line(self, quote: str) -> str:
@@ -160,6 +163,7 @@ class Answer:
     # False: nothing found is reliable (the hits are only the closest passages); None: no calibration for the model
     confident: bool | None = None
     searched: str | None = None  # what was searched when a follow-up was read with the turn before it
+    scope: str | None = None  # the document a follow-up was kept in (the previous answer's), as 《title》（date）
 
 
 @dataclass(frozen=True)

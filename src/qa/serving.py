@@ -9,6 +9,7 @@ from qa.errors import IndexIncompatible, QAError
 from qa.index.reader import IndexReader
 from qa.index.store import current_build
 from qa.search.embed import Embedder
+from qa.search.rerank import Reranker
 from qa.search.retrieve import Retriever
 from qa.settings import Settings
 
@@ -39,13 +40,15 @@ class Builds:
     switches the index: a newer build (CURRENT changed by `qa add` elsewhere, or by the app's own library tab)
     is picked up at the start of the next request (with follow) or at reload()."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader, follow: bool = True) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, index: IndexReader, follow: bool = True,
+                 reranker: Reranker | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.reranker = reranker
         self.follow = follow  # check CURRENT at each request and switch to a newer build
         self._lock = threading.Lock()
         self._loading = threading.Lock()
-        self.current = Served(index, Retriever(index, embedder, settings.retrieve))
+        self.current = Served(index, Retriever(index, embedder, settings.retrieve, reranker))
         self._refused: str | None = None  # a build that could not be served (not tried again)
 
     @contextmanager
@@ -88,7 +91,7 @@ class Builds:
             index.close()
             raise IndexIncompatible(index_dir=str(self.settings.index_dir),
                                     reason=f"model {index.manifest.embedder} ≠ {self.embedder.name}")
-        new = Served(index, Retriever(index, self.embedder, self.settings.retrieve))
+        new = Served(index, Retriever(index, self.embedder, self.settings.retrieve, self.reranker))
         with self._lock:
             if self.current.index.build == index.build:  # another thread switched first
                 old, new = new, None

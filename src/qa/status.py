@@ -40,6 +40,7 @@ class IndexStatus:
     stale: Staleness | None  # None: the data folder was not found, so nothing was compared
     rejected: tuple[str, ...] = ()
     files: tuple[FileEntry, ...] = field(default=())
+    reranker: str = "none"  # the reranker answers use (settings; "none": --no-rerank or QA_RERANK=0)
 
     def to_json(self) -> dict:
         """The JSON of `qa status --json` (field names kept from the first version)."""
@@ -66,7 +67,7 @@ def index_status(settings: Settings) -> IndexStatus:
         index=str(folder), data=str(settings.data_dir), model=manifest.embedder, dim=manifest.dim,
         engine=engine_status(settings), segments=len(manifest.segments), documents=counts.get("documents", 0),
         passages=counts.get("passages", 0), windows=counts.get("windows", 0), built=manifest.created, stale=stale,
-        rejected=tuple(sorted(manifest.rejected)), files=files,
+        rejected=tuple(sorted(manifest.rejected)), files=files, reranker=settings.retrieve.reranker,
     )
 
 

@@ -112,8 +112,9 @@ def render_answer(answer: Answer) -> str:
         return escape(message("no_hits"))
     # no blank lines: Markdown would otherwise treat what follows as text, not HTML
     cards = "".join(render_hit(h) for h in answer.hits)
-    searched = (f'<p class="qa-searched">{escape(message("searched_as", text=answer.searched))}</p>'
-                if answer.searched else "")
+    said = (message("searched_in", scope=answer.scope, text=answer.searched) if answer.scope
+            else message("searched_as", text=answer.searched))
+    searched = f'<p class="qa-searched">{escape(said)}</p>' if answer.searched else ""
     if answer.confident is False:  # the closest passages stay one click away, never presented as an answer
         fold = escape(message("closest_passages", count=len(answer.hits)))
         return (f'<div class="qa-answer">{searched}<p class="qa-none">{escape(message("not_confident"))}</p>'

@@ -9,7 +9,7 @@ from qa.app.commands import (cmd_add, cmd_ask, cmd_build, cmd_check, cmd_eval, c
                              cmd_remove, cmd_serve, cmd_status)
 from qa.app.messages import error_message
 from qa.errors import QAError
-from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, Settings
+from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, TRAINED_RERANKER, Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
                            help=f"嵌入引擎：{'、'.join(ENGINE_CHOICES)}（默认 auto：自动选本机最快的，首次使用时实测一次）")
         return p
 
+    def rerank_options(p) -> None:
+        p.add_argument("--rerank", action="store_true",
+                       help=f"用本项目训练的重排序模型 {TRAINED_RERANKER} 重排前 {defaults.retrieve.rerank_candidates} "
+                            "个候选（默认不用：在开发集上它不如现有排序；也可设 QA_RERANK=1）")
+        p.add_argument("--no-rerank", action="store_true", help="不用重排序模型（默认；也可设 QA_RERANK=0）")
+        p.add_argument("--reranker", metavar="NAME", help="按名称指定重排序模型")
+
     p = command("build", "从讲稿目录建立或更新索引", cmd_build)
     p.add_argument("--jsonl", metavar="FILE", help="索引预先切分好的段落：每行 {id, title, text}（代替 --data）")
     p.add_argument("--force", action="store_true", help="即使没有变化也重建")
@@ -50,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
         p.add_argument("--doc", metavar="TEXT", help="只在标题、文件名或 id 含有该文字的文档中查找")
         p.add_argument("--year", metavar="YYYY[-YYYY]", help="只在该年份（或年份范围）的文档中查找")
+        rerank_options(p)
         if name == "ask":
             p.add_argument("--as-of", metavar="YYYY[-MM-DD]", help="问题中的“今年”“去年”以此为准（默认：最新文档的年份）")
             p.add_argument("--per-doc", type=int, metavar="N",
@@ -80,12 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=EVAL_K, help=f"看前几名（默认 {EVAL_K}）")
     p.add_argument("--mode", help="hybrid（默认）、dense、keyword，或 all（三种各评一次，问题只嵌入一次）")
     p.add_argument("--show", type=int, default=20, help="列出几个失败的问题（默认 20）")
+    rerank_options(p)
 
     p = command("serve", "启动浏览器界面", cmd_serve)
     p.add_argument("--host", help=f"监听地址（默认 {defaults.serve.host}）")
     p.add_argument("--port", type=int, help=f"端口（默认 {defaults.serve.port}）")
     p.add_argument("--auth", metavar="USER:PASS", help="网页登录的用户名和密码（也可用环境变量 QA_AUTH）")
     p.add_argument("--read-only", action="store_true", help="只读：网页中不能添加、删除文档或重建索引")
+    rerank_options(p)
     return parser
 
 

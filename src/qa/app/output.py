@@ -29,7 +29,8 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         return
     bold = sys.stdout.isatty()
     if answer.searched:
-        print(message("searched_as_cli", text=safe(answer.searched)))
+        print(message("searched_in_cli", scope=safe(answer.scope), text=safe(answer.searched)) if answer.scope
+              else message("searched_as_cli", text=safe(answer.searched)))
     if answer.confident is False:
         print(message("not_confident"))
         print(message("closest_passages", count=len(answer.hits)) + "：")
@@ -67,7 +68,7 @@ def add_json(report) -> dict:
 
 
 def answer_json(answer: Answer) -> dict:
-    out = {"question": answer.question, "searched": answer.searched, "confident": answer.confident,
+    out = {"question": answer.question, "searched": answer.searched, "scope": answer.scope, "confident": answer.confident,
            "hits": [h.to_json() for h in answer.hits]}
     if answer.notice:
         out["notice"] = {"code": answer.notice, "message": message(answer.notice)}

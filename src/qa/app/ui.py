@@ -254,6 +254,7 @@ def serve(settings: Settings) -> None:
     if warning:
         print(warning, file=sys.stderr, flush=True)
     assistant, report = Assistant.open(settings, progress=progress_bar(), notify=notify)
+    assistant.prepare()  # the reranker loaded (and on first use exported) before the first question, not during it
     summary = prepared + (build_summary(report) if report else [])
     for line in summary:
         print(line, file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense window vectors and BM25 passages, fused by reciprocal rank."""
+"""Hybrid retrieval: dense window vectors and BM25 passages, fused by z-score, the best read again by the reranker."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ import numpy as np
 from qa.errors import EmptyQuestion
 from qa.search.embed import Embedder
 from qa.search.fusion import reciprocal_rank_fusion, zscore_fusion
+from qa.search.rerank import Reranker, blend, passage_text
 from qa.search.tokens import keyword_tokens, simplified
 from qa.search.when import time_asked, year_ranking
 from qa.settings import RetrieveSettings
@@ -31,6 +32,7 @@ class Candidate:
     keyword_rank: int | None
     dense_score: float | None = None  # cosine of the passage's best window to the question
     keyword_share: float | None = None  # BM25 over the question's ceiling (BM25.ceiling): comparable across questions
+    rerank_score: float | None = None  # the reranker's score (None: not among the candidates it read)
 
 
 _NUMERAL = "一二三四五六七八九十"
@@ -56,10 +58,12 @@ QUERY_CACHE_SIZE = 20_000
 
 
 class Retriever:
-    def __init__(self, index: IndexReader, embedder: Embedder, settings: RetrieveSettings) -> None:
+    def __init__(self, index: IndexReader, embedder: Embedder, settings: RetrieveSettings,
+                 reranker: Reranker | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.reranker = reranker
         self._queries: dict[str, np.ndarray] = {}
         # what 今年 means when the asker gives no date: the newest dated document (a reader never changes)
         dated = index.row_year[index.row_year > 0]
@@ -85,12 +89,13 @@ class Retriever:
         return self.index.keyword.search(terms, n, rows)
 
     def search(self, question: str, k: int | None = None, rows: np.ndarray | None = None,
-               mode: str | None = None, as_of: int | None = None) -> list[Candidate]:
+               mode: str | None = None, as_of: int | None = None, rerank: bool = True) -> list[Candidate]:
         """The k best passages for a question (fewer when the index is smaller), among `rows` when given
         (IndexReader.rows_matching of the user's filters).
 
         mode (hybrid, dense or keyword) overrides the settings' mode for this search; as_of is the year 今年 means
-        (default: the newest document's)."""
+        (default: the newest document's); rerank: let the reranker (if any, hybrid mode only) reorder the best
+        candidates."""
         question = clean_question(question)
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
@@ -120,8 +125,22 @@ class Retriever:
         dense_score = dict(dense_scored)
         ceiling = (self.index.keyword.ceiling(terms) if keyword_scored else 0.0) or 1.0
         keyword_share = {row: score / ceiling for row, score in keyword_scored}
-        return [
+        found = [
             Candidate(row=row, score=score, dense_rank=dense_rank.get(row), keyword_rank=keyword_rank.get(row),
                       dense_score=dense_score.get(row), keyword_share=keyword_share.get(row))
-            for row, score in fused[:k]
+            for row, score in fused[: max(k, self.settings.rerank_candidates)]
         ]
+        if rerank and mode == "hybrid":
+            found = self.reranked(question, found)
+        return found[:k]
+
+    def reranked(self, question: str, found: list[Candidate]) -> list[Candidate]:
+        """The first rerank_candidates reordered by the reranker blended with the fused score; the rest after."""
+        top = found[: self.settings.rerank_candidates]
+        if self.reranker is None or len(top) < 2:
+            return found
+        passages = self.index.passages([c.row for c in top])
+        scores = self.reranker.score(question, [passage_text(p.title, p.date, p.section_path, p.text)
+                                                for p in passages])
+        order = blend([c.score for c in top], scores, self.settings.rerank_weight)
+        return [replace(top[i], rerank_score=float(scores[i])) for i in order] + found[len(top):]
