@@ -110,8 +110,8 @@ def test_question_in_browser_shows_citation_and_highlighted_quote(app_url, tmp_p
 
         box.fill("那要怎么加强？")  # a follow-up, read with the question before
         box.press("Enter")
-        expect(page.locator(".qa-searched").last).to_contain_text("按上文理解为：党的力量来自哪里，要怎么加强？",
-                                                                  timeout=60_000)
+        expect(page.locator(".qa-searched").last).to_contain_text(  # kept in the speech the answer came from
+            "按上文理解为：在《在2024年机关党建工作质量提升推进会上的讲话稿》中查找“党的力量来自哪里，要怎么加强？”", timeout=60_000)
         box.fill("今天天气怎么样？")  # nothing in the library answers it
         box.press("Enter")
         expect(page.locator(".qa-none").last).to_contain_text("没有找到可靠的相关原文", timeout=60_000)

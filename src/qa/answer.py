@@ -128,8 +128,9 @@ class Assistant:
         before = self._converse(index, retriever, turns[-1], turns[-2:-1] if depth > 1 else [], SCOPE_READ,
                                 filters, mode, as_of, 0, depth - 1)
         prior = before.hits[0].passage if before.hits else None
-        # a turn naming no source of its own stays in the previous answer's document: always when it leans on the
-        # turn before (那…呢, 这方面, 第二点), else when that document answers it as reliably as the library does
+        # a turn naming no source of its own stays in the previous answer's documents: always when it leans on the
+        # turn before (那…呢, 这方面, 第二点; a short off-topic turn then says so there), else when they answer it as
+        # reliably as the library does
         stays = prior is not None and not (filters and filters.active) and not names_source(question)
         point = ordinal(question) if stays else None
         heading = point and nth_point(self._document_passages(index, prior.doc_id), prior, point)

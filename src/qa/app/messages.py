@@ -158,7 +158,7 @@ def status_lines(status) -> list[str]:
     lines = [f"索引：{status.index}（建立于 {status.built}）",
              f"模型：{status.model}（{status.dim} 维）；文本来源：{status.data}",
              engine_line(status.engine),
-             f"重排序：{'不用（--no-rerank）' if status.reranker == 'none' else status.reranker}",
+             f"重排序：{'不用（默认；--rerank 或 QA_RERANK=1 开启）' if status.reranker == 'none' else status.reranker}",
              f"文档：{status.documents} 篇；段落：{status.passages} 个；嵌入片段：{status.windows} 个"]
     for entry in status.files:
         if entry.duplicate_of:
