@@ -28,7 +28,7 @@ from qa.settings import Settings, check_range
 # A follow-up reads the previous turn's answer: its best SCOPE_READ hits, the documents of the first SCOPE_DOCUMENTS
 # of them being where a follow-up stays (eval/dialogues_dev.jsonl)
 SCOPE_READ = 3
-SCOPE_DOCUMENTS = 2
+SCOPE_DOCUMENTS = 1  # two (the previous answer's best two hits' documents) did as well on dev
 SCOPE_SECTION_WEIGHT = 1.0  # within the previous document, how strongly the previous answer's section is preferred
 
 
@@ -106,7 +106,7 @@ class Assistant:
         (default: the newest document's); per_document: at most this many passages of one document (1: the best
         answer of each document; 0: no limit; default: the settings'); history: the questions asked before it in
         this conversation, oldest first — with follow_up, a turn like 「那要怎么加强？」 is read with the one before
-        (Answer.searched says how) and the previous answer's document is preferred."""
+        (Answer.searched says how) and kept in the previous answer's documents (Answer.scope names them)."""
         question = clean_question(question)
         if k is not None:
             check_range("k", k, 1, 100)
@@ -139,12 +139,14 @@ class Assistant:
         answer = self._ask(index, retriever, read.text, k, filters, mode, as_of, per_document,
                            prior if read.used_previous else None)
         if stays:
+            heads = {h.passage.doc_id: h.passage for h in reversed(before.hits[:SCOPE_DOCUMENTS])}
             docs = list(dict.fromkeys(h.passage.doc_id for h in before.hits[:SCOPE_DOCUMENTS]))
             rows = np.concatenate([index.rows_matching(Filters(doc=d)) for d in docs])
+            scope = "、".join(Citation.of(heads[d]).document() for d in docs)
             kept = self._ask(index, retriever, read.text, k, None, mode, as_of, per_document, prior, rows)
             if kept.hits and (leans_on_previous(question) or (kept.confident is not False and (
                     not answer.hits or _as_sure(kept.hits[0], answer.hits[0])))):
-                return replace(kept, question=question, searched=read.text, scope=Citation.of(prior).document())
+                return replace(kept, question=question, searched=read.text, scope=scope)
         if not read.used_previous:
             return answer
         return replace(answer, question=question, searched=read.text)
