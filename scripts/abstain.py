@@ -48,9 +48,8 @@ def main() -> None:
                         help="the reliability curve over all the files: by the top hit's 相关度, how often the gold is "
                              "in the top 3 (off-topic questions: never)")
     args = parser.parse_args()
-    settings = Settings(index_dir=args.index)
-    if args.rerank:
-        settings = settings.with_overrides(retrieve={"reranker": TRAINED_RERANKER})
+    settings = Settings(index_dir=args.index).with_overrides(
+        retrieve={"reranker": TRAINED_RERANKER if args.rerank else None})
     assistant, _ = Assistant.open(settings, update=False)
     if args.curve:
         return curve(assistant, args.files)

@@ -27,9 +27,8 @@ def main() -> None:
     ap.add_argument("--rerank", action="store_true", help="with the trained reranker (off by default)")
     ap.add_argument("--show", action="store_true", help="list the turns that miss the top 3")
     args = ap.parse_args()
-    settings = Settings(index_dir=args.index)
-    if args.rerank:
-        settings = settings.with_overrides(retrieve={"reranker": TRAINED_RERANKER})
+    settings = Settings(index_dir=args.index).with_overrides(
+        retrieve={"reranker": TRAINED_RERANKER if args.rerank else None})
     assistant, _ = Assistant.open(settings, update=False)
     for path in args.dialogues:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

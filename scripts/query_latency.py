@@ -27,9 +27,8 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--rerank", action="store_true", help="with the trained reranker (off by default)")
     args = parser.parse_args()
-    settings = Settings(index_dir=args.index)
-    if args.rerank:
-        settings = settings.with_overrides(retrieve={"reranker": TRAINED_RERANKER})
+    settings = Settings(index_dir=args.index).with_overrides(
+        retrieve={"reranker": TRAINED_RERANKER if args.rerank else None})
     assistant, _ = Assistant.open(settings, update=False)
     assistant.prepare()
     questions = load_questions(args.questions)

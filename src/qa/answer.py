@@ -6,8 +6,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Sequence
 
-import numpy as np
-
 from qa.check.draft import checked_draft
 from qa.check.findings import CheckReport
 from qa.index.indexer import Progress, resolve, sync
@@ -15,7 +13,7 @@ from qa.index.reader import IndexReader
 from qa.records import Answer, BuildReport, Citation, Filters, Hit, Passage, Quote
 from qa.search.embed import Embedder, embedder_for, release
 from qa.search.quotes import choose_quote, group_near_duplicates, quotability, quote_span, sentence_scores
-from qa.search.confidence import HIGH, LOW, MEDIUM, calibration_for, level
+from qa.search.confidence import LEVELS, LOW, calibration_for, level
 from qa.search.followup import FollowUp, leans_on_previous, names_source, nth_point, ordinal, rewrite
 from qa.search.fusion import reciprocal_rank_fusion
 from qa.search.rerank import Reranker, strip_number
@@ -25,10 +23,9 @@ from qa.search.tokens import tokenize
 from qa.serving import Builds
 from qa.settings import Settings, check_range
 
-# A follow-up reads the previous turn's answer: its best SCOPE_READ hits, the documents of the first SCOPE_DOCUMENTS
-# of them being where a follow-up stays (eval/dialogues_dev.jsonl)
+# A follow-up reads the previous turn's answer (its best SCOPE_READ hits); the document of the first is where it stays
+# (eval/dialogues_dev.jsonl: the documents of the best two did as well)
 SCOPE_READ = 3
-SCOPE_DOCUMENTS = 1  # two (the previous answer's best two hits' documents) did as well on dev
 SCOPE_SECTION_WEIGHT = 1.0  # within the previous document, how strongly the previous answer's section is preferred
 
 
@@ -39,8 +36,8 @@ def _previous_turn(turns: Sequence[str]) -> str:
 
 def _as_sure(kept: Hit, anywhere: Hit) -> bool:
     """Whether the best hit kept in the previous document is as reliable as the library's best."""
-    order = {HIGH: 2, MEDIUM: 1, LOW: 0, None: 0}
-    return kept.passage.doc_id == anywhere.passage.doc_id or order[kept.confidence] >= order[anywhere.confidence]
+    strength = lambda hit: -LEVELS.index(hit.confidence or LOW)  # noqa: E731 - LEVELS runs from high to low
+    return kept.passage.doc_id == anywhere.passage.doc_id or strength(kept) >= strength(anywhere)
 
 
 def limit_per_document(groups: list[list[int]], doc_ids: list[str], limit: int) -> list[list[int]]:
@@ -66,8 +63,11 @@ class Assistant:
                  reranker: Reranker | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.reranker = reranker
         self.builds = Builds(settings, embedder, index, follow, reranker)
+
+    @property
+    def reranker(self) -> Reranker | None:
+        return self.builds.reranker
 
     @property
     def index(self) -> IndexReader:
@@ -106,7 +106,7 @@ class Assistant:
         (default: the newest document's); per_document: at most this many passages of one document (1: the best
         answer of each document; 0: no limit; default: the settings'); history: the questions asked before it in
         this conversation, oldest first — with follow_up, a turn like 「那要怎么加强？」 is read with the one before
-        (Answer.searched says how) and kept in the previous answer's documents (Answer.scope names them)."""
+        (Answer.searched says how) and kept in the previous answer's document (Answer.scope names it)."""
         question = clean_question(question)
         if k is not None:
             check_range("k", k, 1, 100)
@@ -128,35 +128,30 @@ class Assistant:
         before = self._converse(index, retriever, turns[-1], turns[-2:-1] if depth > 1 else [], SCOPE_READ,
                                 filters, mode, as_of, 0, depth - 1)
         prior = before.hits[0].passage if before.hits else None
-        # a turn naming no source of its own stays in the previous answer's documents: always when it leans on the
-        # turn before (那…呢, 这方面, 第二点; a short off-topic turn then says so there), else when they answer it as
+        # a turn naming no source of its own stays in the previous answer's document: always when it leans on the
+        # turn before (那…呢, 这方面, 第二点; a short off-topic turn then says so there), else when it answers as
         # reliably as the library does
         stays = prior is not None and not (filters and filters.active) and not names_source(question)
         point = ordinal(question) if stays else None
-        heading = point and nth_point(self._document_passages(index, prior.doc_id), prior, point)
+        heading = point and nth_point(self._find_document(index, prior.doc_id)[1], prior, point)
         if heading:  # 第二点是什么？: the second point of the section the previous answer came from
             read = FollowUp(strip_number(heading), True)
         answer = self._ask(index, retriever, read.text, k, filters, mode, as_of, per_document,
                            prior if read.used_previous else None)
         if stays:
-            heads = {h.passage.doc_id: h.passage for h in reversed(before.hits[:SCOPE_DOCUMENTS])}
-            docs = list(dict.fromkeys(h.passage.doc_id for h in before.hits[:SCOPE_DOCUMENTS]))
-            rows = np.concatenate([index.rows_matching(Filters(doc=d)) for d in docs])
-            scope = "、".join(Citation.of(heads[d]).document() for d in docs)
-            kept = self._ask(index, retriever, read.text, k, None, mode, as_of, per_document, prior, rows)
+            kept = self._ask(index, retriever, read.text, k, Filters(doc=prior.doc_id), mode, as_of, per_document,
+                             prior)
             if kept.hits and (leans_on_previous(question) or (kept.confident is not False and (
                     not answer.hits or _as_sure(kept.hits[0], answer.hits[0])))):
-                return replace(kept, question=question, searched=read.text, scope=scope)
+                return replace(kept, question=question, searched=read.text, scope=Citation.of(prior).document())
         if not read.used_previous:
             return answer
         return replace(answer, question=question, searched=read.text)
 
     def _ask(self, index: IndexReader, retriever: Retriever, question: str, k: int | None, filters: Filters | None,
-             mode: str | None, as_of: int | None, per_document: int = 0, prior: Passage | None = None,
-             rows: np.ndarray | None = None) -> Answer:
-        """One search, its hits with quotes, citations and confidence; `rows` (a conversation's scope) in place of
-        the filters' rows when given."""
-        rows, notice = (rows, None) if rows is not None else self._scope(index, filters)
+             mode: str | None, as_of: int | None, per_document: int = 0, prior: Passage | None = None) -> Answer:
+        """One search, its hits with quotes, citations and confidence."""
+        rows, notice = self._scope(index, filters)
         if notice:
             return Answer(question=question, notice=notice)
         terms = tokenize(question)
@@ -196,9 +191,10 @@ class Assistant:
         return Answer(question=question, hits=tuple(hits), confident=confident)
 
     @staticmethod
-    def _document_passages(index: IndexReader, doc_id: str) -> list[Passage]:
-        source = next((d["source"] for d in index.documents() if d["doc_id"] == doc_id), None)
-        return [p for p in index.passages_of(source) if p.doc_id == doc_id] if source else []
+    def _find_document(index: IndexReader, doc_id: str) -> tuple[dict | None, list[Passage]]:
+        """A document's row of IndexReader.documents (None if unknown) and its passages in reading order."""
+        found = next((d for d in index.documents() if d["doc_id"] == doc_id), None)
+        return found, [p for p in index.passages_of(found["source"]) if p.doc_id == doc_id] if found else []
 
     def _prefer(self, candidates: list, passages: list[Passage], prior: Passage) -> tuple[list, list[Passage]]:
         """Candidates re-ranked with a second list: those of the previous answer's document, its section first."""
@@ -206,6 +202,8 @@ class Assistant:
         same = [i for i in order if passages[i].doc_id == prior.doc_id]
         same.sort(key=lambda i: passages[i].section_path[: len(prior.section_path)] != prior.section_path)
         retrieve = self.settings.retrieve
+        # every candidate in the previous document (a conversation kept in it, or a one-document library): only the
+        # section is left to prefer, and it is preferred as strongly as the search itself
         weight = retrieve.follow_up_prior if len(same) < len(order) else SCOPE_SECTION_WEIGHT
         fused = reciprocal_rank_fusion([order, same], k=retrieve.rrf_k, weights=[1.0, weight])
         return [replace(candidates[i], score=score) for i, score in fused], [passages[i] for i, _ in fused]
@@ -261,10 +259,8 @@ class Assistant:
     def document(self, doc_id: str) -> tuple[dict, list[Passage]] | None:
         """A served document (its row of IndexReader.documents) and its passages in reading order; None if unknown."""
         with self.serving() as (index, _):
-            found = next((d for d in index.documents() if d["doc_id"] == doc_id), None)
-            if found is None:
-                return None
-            return found, [p for p in index.passages_of(found["source"]) if p.doc_id == doc_id]
+            found, passages = self._find_document(index, doc_id)
+            return (found, passages) if found else None
 
     def prepare(self) -> None:
         """Load the reranker now (exported and checked on first use) rather than at the first question."""

@@ -88,11 +88,12 @@ class TrainedReranker:
     def _load(self) -> None:
         import openvino as ov
 
+        from qa.search.engines import unsupported
+
         record, weights = read_record(self._folder, self.name)
         shape = NetShape.from_json(record)
         exported = self._export(record, weights, shape)
-        precision = self.precision or ("bf16" if "BF16" in ov.Core().get_property(
-            "CPU", "OPTIMIZATION_CAPABILITIES") else "f32")
+        precision = self.precision or ("f32" if unsupported("openvino-bf16") else "bf16")
         model = ov.Core().compile_model(str(exported / "model.xml"), "CPU",
                                         {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})
         tokenizer = pair_tokenizer(exported, shape.max_length)

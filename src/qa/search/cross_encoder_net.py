@@ -2,7 +2,6 @@
 (for training, and for merging into one graph to export)."""
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -143,6 +142,3 @@ def load_trained(model, weights: dict[str, np.ndarray]) -> None:
         for name, value in weights.items():
             params[name].copy_(torch.from_numpy(np.asarray(value, np.float32)))
 
-
-def describe(shape: NetShape, extra: dict) -> str:
-    return json.dumps({**asdict(shape), **extra}, ensure_ascii=False, indent=2)

@@ -49,12 +49,8 @@ def ordinal(question: str) -> int | None:
     word = m.group(1) or m.group(2)
     if word.isdigit():
         return int(word) or None
-    if word == "十":
-        return 10
-    tens, _, ones = word.partition("十")
-    if "十" in word:
-        return (_DIGITS.get(tens, 1) if tens else 1) * 10 + _DIGITS.get(ones, 0)
-    return _DIGITS.get(word)
+    tens, ten, ones = word.partition("十")
+    return _DIGITS.get(tens, 1) * 10 + _DIGITS.get(ones, 0) if ten else _DIGITS.get(word)
 
 
 def nth_point(passages, prior, n: int) -> str | None:

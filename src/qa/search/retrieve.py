@@ -125,19 +125,18 @@ class Retriever:
         dense_score = dict(dense_scored)
         ceiling = (self.index.keyword.ceiling(terms) if keyword_scored else 0.0) or 1.0
         keyword_share = {row: score / ceiling for row, score in keyword_scored}
+        rerank = rerank and mode == "hybrid" and self.reranker is not None
         found = [
             Candidate(row=row, score=score, dense_rank=dense_rank.get(row), keyword_rank=keyword_rank.get(row),
                       dense_score=dense_score.get(row), keyword_share=keyword_share.get(row))
-            for row, score in fused[: max(k, self.settings.rerank_candidates)]
+            for row, score in fused[: max(k, self.settings.rerank_candidates) if rerank else k]
         ]
-        if rerank and mode == "hybrid":
-            found = self.reranked(question, found)
-        return found[:k]
+        return (self.reranked(question, found) if rerank else found)[:k]
 
     def reranked(self, question: str, found: list[Candidate]) -> list[Candidate]:
         """The first rerank_candidates reordered by the reranker blended with the fused score; the rest after."""
         top = found[: self.settings.rerank_candidates]
-        if self.reranker is None or len(top) < 2:
+        if len(top) < 2:
             return found
         passages = self.index.passages([c.row for c in top])
         scores = self.reranker.score(question, [passage_text(p.title, p.date, p.section_path, p.text)
