@@ -97,7 +97,7 @@ class Assistant:
         reranker = load_reranker(settings.retrieve.reranker, settings.embed.cache_dir, notify)
         report = sync(settings, embedder, progress=progress, notify=notify) if update else None
         release(embedder)
-        return cls(settings, embedder, IndexReader.open(settings.index_dir), reranker=reranker), report
+        return cls(settings, embedder, IndexReader.open(settings.index_dir, settings.store), reranker=reranker), report
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             mode: str | None = None, as_of: int | None = None, per_document: int | None = None,

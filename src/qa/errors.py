@@ -126,3 +126,15 @@ class RerankerUnavailable(QAError):
     (details: name, reason)."""
 
     code = "reranker_unavailable"
+
+
+class BackendUnavailable(QAError):
+    """The storage server cannot be reached or refused a request (details: backend, uri, reason)."""
+
+    code = "backend_unavailable"
+
+
+class BackendMismatch(QAError):
+    """An index asked for on one backend that lives on another (details: index_dir, wanted, actual)."""
+
+    code = "backend_mismatch"

@@ -86,7 +86,7 @@ class Builds:
     def reload(self) -> None:
         """Serve the index's current build. Requests in flight finish on the build they started with; it is
         closed when the last one ends."""
-        index = IndexReader.open(self.settings.index_dir)
+        index = IndexReader.open(self.settings.index_dir, self.settings.store)
         if index.manifest.embedder != self.embedder.name:  # its vectors are not comparable with our questions
             index.close()
             raise IndexIncompatible(index_dir=str(self.settings.index_dir),

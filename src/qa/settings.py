@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -84,6 +85,19 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where an index keeps its passages and vectors: our own files (local), or a Milvus server or Milvus Lite."""
+
+    backend: str | None = None  # BACKENDS; None: the existing index's, else local
+    milvus_uri: str | None = None  # http://host:19530 (a server), or a folder path ending .db (Lite, one process);
+    # None: the address the index was built with, else Milvus Lite in <index>/milvus.db
+    milvus_token: str | None = None  # "user:password" or an API key (never written to the manifest)
+    milvus_db: str | None = None  # a server's database (None: "default")
+    milvus_name: str = "speech_qa"  # the alias readers find the serving collection by; one name per library
+    milvus_batch: int = 1000  # windows per insert
+
+
+@dataclass(frozen=True)
 class LimitSettings:
     """Bounds on the work one input can cause: uploads, PDF pages, waiting for another writer."""
 
@@ -96,6 +110,7 @@ class LimitSettings:
 
 
 MODES = ("hybrid", "dense", "keyword")
+BACKENDS = ("local", "milvus")
 FUSIONS = ("rrf", "zscore")
 EVAL_K = 10  # qa eval looks at the top 10 (R@1/3/5/10, MRR@10)
 DEFAULT_DATA_DIR = Path("data")
@@ -109,6 +124,7 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     retrieve: RetrieveSettings = field(default_factory=RetrieveSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
 
     def index_shape(self) -> dict:
@@ -150,6 +166,11 @@ class Settings:
         check_range("lock_wait_s", self.limits.lock_wait_s, 0, 1_000_000)
         if self.serve.auth is not None and (":" not in self.serve.auth or self.serve.auth.startswith(":")):
             raise InvalidSetting(name="auth", value="***", valid="用户名:密码")
+        if self.store.backend is not None and self.store.backend not in BACKENDS:
+            raise InvalidSetting(name="backend", value=self.store.backend, valid="、".join(BACKENDS))
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.store.milvus_name or ""):
+            raise InvalidSetting(name="milvus_name", value=self.store.milvus_name, valid="字母、数字和下划线，不以数字开头")
+        check_range("milvus_batch", self.store.milvus_batch, 1, 100_000)
         if self.embed.engine not in ENGINE_CHOICES:
             raise InvalidSetting(name="engine", value=self.embed.engine, valid="、".join(ENGINE_CHOICES))
 
@@ -162,7 +183,8 @@ def check_range(name: str, value: int, low: int, high: int) -> None:
 
 def from_environment() -> Settings:
     """Defaults, overridden by QA_DATA_DIR, QA_INDEX_DIR, QA_MODEL, QA_ENGINE, QA_HOST, QA_PORT, QA_AUTH,
-    QA_LOCK_WAIT and QA_RERANK (1: the trained reranker, 0: none, or a reranker's name) where set."""
+    QA_LOCK_WAIT, QA_RERANK (1: the trained reranker, 0: none, or a reranker's name), QA_BACKEND, QA_MILVUS_URI,
+    QA_MILVUS_TOKEN, QA_MILVUS_DB and QA_MILVUS_NAME where set."""
     env = os.environ
     port = env.get("QA_PORT")
     if port is not None and not port.isdigit():
@@ -180,4 +202,7 @@ def from_environment() -> Settings:
         embed={"model": env.get("QA_MODEL"), "engine": env.get("QA_ENGINE")},
         serve={"host": env.get("QA_HOST"), "port": int(port) if port else None, "auth": env.get("QA_AUTH") or None},
         limits={"lock_wait_s": int(wait) if wait else None},
+        store={"backend": env.get("QA_BACKEND") or None, "milvus_uri": env.get("QA_MILVUS_URI") or None,
+               "milvus_token": env.get("QA_MILVUS_TOKEN") or None, "milvus_db": env.get("QA_MILVUS_DB") or None,
+               "milvus_name": env.get("QA_MILVUS_NAME") or None},
     )

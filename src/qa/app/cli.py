@@ -9,7 +9,7 @@ from qa.app.commands import (cmd_add, cmd_ask, cmd_build, cmd_check, cmd_eval, c
                              cmd_remove, cmd_serve, cmd_status)
 from qa.app.messages import error_message
 from qa.errors import QAError
-from qa.settings import DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, TRAINED_RERANKER, Settings
+from qa.settings import BACKENDS, DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, TRAINED_RERANKER, Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="输出 JSON")
         if index:
             p.add_argument("--index", metavar="DIR", help=f"索引目录（默认 {defaults.index_dir}/）")
+            p.add_argument("--backend", choices=BACKENDS,
+                           help="段落和向量存放在哪里：local（默认，本机文件）或 milvus（Milvus 服务器或 Milvus Lite；"
+                                "也可设 QA_BACKEND）。不写时沿用现有索引的")
+            p.add_argument("--milvus-uri", metavar="URI",
+                           help="Milvus 地址：http://主机:19530，或以 .db 结尾的文件夹（Milvus Lite，只能一个进程打开）；"
+                                "默认：建索引时的地址，否则索引目录中的 milvus.db（也可设 QA_MILVUS_URI）")
+            p.add_argument("--milvus-token", metavar="TOKEN", help="Milvus 口令：用户名:密码 或 API key（也可设 QA_MILVUS_TOKEN）")
+            p.add_argument("--milvus-db", metavar="NAME", help="Milvus 数据库（默认 default；也可设 QA_MILVUS_DB）")
+            p.add_argument("--milvus-name", metavar="NAME",
+                           help=f"Milvus 中这个文库的别名（默认 {defaults.store.milvus_name}；一个文库一个名字）")
         if data:
             p.add_argument("--data", metavar="DIR", help="讲稿目录（默认 data/）")
         if model:

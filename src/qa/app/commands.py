@@ -24,6 +24,9 @@ def _settings(args) -> Settings:
                   "reranker": _reranker(args)},
         serve={"host": getattr(args, "host", None), "port": getattr(args, "port", None),
                "auth": getattr(args, "auth", None), "read_only": getattr(args, "read_only", None) or None},
+        store={"backend": getattr(args, "backend", None), "milvus_uri": getattr(args, "milvus_uri", None),
+               "milvus_token": getattr(args, "milvus_token", None), "milvus_db": getattr(args, "milvus_db", None),
+               "milvus_name": getattr(args, "milvus_name", None)},
     )
 
 

@@ -77,6 +77,10 @@ _TEMPLATES = {
     "read_only_banner": "只读模式：可以提问和找引文，不能在网页中添加、删除文档或重建索引。",
     "index_missing": "索引目录「{index_dir}」中还没有索引。请先运行 qa build，或把讲稿放进 data/ 后启动应用。",
     "index_incompatible": "索引「{index_dir}」无法使用（{reason}）。请运行 qa build --force 重建索引。",
+    "backend_unavailable": "无法使用 Milvus「{uri}」（{reason}）。本次操作没有执行，正在使用的索引和本地文件都没有改动；"
+                           "请确认服务器在运行、地址和口令正确后重试（或用 --backend local 使用本地索引）。",
+    "backend_mismatch": "索引「{index_dir}」存放在 {actual}，不是 {wanted}。请去掉 --backend 参数，"
+                        "或运行 qa build --backend {wanted} 重建到 {wanted}。",
     "data_missing": "找不到文本目录「{data_dir}」。请创建该目录并放入讲稿（{supported}）。",
     "empty_question": "请输入问题。",
     "bad_question_file": "问题文件「{path}」第 {line} 行无效：{reason}。每行应为 JSON，含 question，以及 gold（短语列表）或 gold_passage_ids。",

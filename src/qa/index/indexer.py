@@ -12,7 +12,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +30,8 @@ from qa.ingest.chunk import CHUNKER_VERSION, lead_ins, make_passages
 from qa.ingest.read import scan
 from qa.records import BuildReport, Passage, Staleness
 from qa.search.bm25 import Postings
-from qa.search.embed import Embedder, prepare
+from qa.search.embed import Embedder
+from qa.search.embed import prepare as prepare_model
 from qa.search.tokens import keyword_tokens, simplified, tokenize, tokenizer_name
 from qa.settings import DEFAULT_DATA_DIR, DEFAULT_MODEL, ChunkSettings, Settings
 
@@ -63,7 +64,9 @@ def resolve(settings: Settings) -> Settings:
             pass
     model = settings.embed.model or (manifest.embedder if manifest else DEFAULT_MODEL)
     data = settings.data_dir or (Path(manifest.data_source) if manifest and manifest.data_source else DEFAULT_DATA_DIR)
-    return replace(settings, data_dir=Path(data), embed=replace(settings.embed, model=model))
+    backend = settings.store.backend or (manifest.backend_kind if manifest else "local")
+    return replace(settings, data_dir=Path(data), embed=replace(settings.embed, model=model),
+                   store=replace(settings.store, backend=backend))
 
 
 def staleness(settings: Settings, model: str) -> Staleness | None:
@@ -98,16 +101,31 @@ def _sync(settings: Settings, embedder: Embedder, force: bool, progress: Progres
             closing.callback(old.close)
         stale = None if old is None else compare(old.manifest, {f.name: f.sha256 for f in files}, embedder.name,
                                                    CHUNKER_VERSION, settings.index_shape())
-        if old is not None and not stale.is_stale and not force:
+        moved = old is not None and old.manifest.backend_kind != (settings.store.backend or "local")
+        if old is not None and not stale.is_stale and not force and not moved:
             return _unchanged(old.manifest, stale)
-        full = old is None or force or bool(stale.model_changed) or stale.shape_changed
+        full = old is None or force or bool(stale.model_changed) or stale.shape_changed or moved
         plan = full_plan(files, old) if full else incremental_plan(files, old, stale)
         cache = EmbeddingCache(settings.index_dir, embedder.name, embedder.dim)
         closing.callback(cache.close)
-        manifest, embedded, windows, merged = _write(settings, embedder, cache, plan, old if not full else None,
-                                                     progress)
-        if full:  # forget vectors of texts no segment uses any more (updates keep them: a removal can be undone)
-            cache.prune(_used_hashes(settings.index_dir, manifest))
+        if settings.store.backend == "milvus":
+            from qa.index import milvus_writer
+
+            try:
+                made = prepare(settings, embedder, cache, plan, progress)
+                manifest = milvus_writer.write(settings, embedder, made, plan, old, full)
+            except milvus_writer.NeedsFullBuild:  # the cache has every vector: nothing is embedded again
+                full, plan = True, full_plan(files, old)
+                made = prepare(settings, embedder, cache, plan, progress)
+                manifest = milvus_writer.write(settings, embedder, made, plan, old, full)
+            embedded, windows, merged = (made.embedded if made else 0), (len(made.hashes) if made else 0), 0
+            used = set(made.hashes) if made else set()
+        else:
+            manifest, embedded, windows, merged = _write(settings, embedder, cache, plan, old if not full else None,
+                                                         progress)
+            used = _used_hashes(settings.index_dir, manifest) if full else set()
+        if full:  # forget vectors of texts no build uses any more (updates keep them: a removal can be undone)
+            cache.prune(used)
     counts = manifest.counts
     return BuildReport(
         built=True, staleness=stale, documents=counts["documents"], passages=counts["passages"],
@@ -139,16 +157,28 @@ def _write(settings: Settings, embedder: Embedder, cache: EmbeddingCache, plan: 
     if name:
         segments.append({"name": name, "deleted": []})
     segments, merged = _compact(settings, segments, plan.entries)
-    manifest = _manifest(settings, embedder, plan, segments)
+    manifest = make_manifest(settings, embedder, plan, segments)
     publish(settings.index_dir, manifest)
     return manifest, embedded, windows, merged
 
 
-def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, plan: Plan,
-                 progress: Progress | None) -> tuple[str | None, int, int]:
-    """Chunk, embed (what the cache lacks) and tokenise the plan's new documents into a segment."""
+@dataclass
+class Prepared:
+    """A plan's new documents made ready to store: passages with their words, window vectors, BM25 postings."""
+
+    documents: list[tuple]  # segment.document_row()s
+    passages: list[tuple[Passage, str]]  # (passage with its sentences' words, source)
+    hashes: list[str]  # text hash of every window, passage by passage
+    vectors: np.ndarray  # one per window
+    postings: Postings  # one row per passage
+    embedded: int  # windows embedded now (the rest came from the cache)
+
+
+def prepare(settings: Settings, embedder: Embedder, cache: EmbeddingCache, plan: Plan,
+            progress: Progress | None) -> Prepared | None:
+    """Chunk, embed (what the cache lacks) and tokenise the plan's new documents; None when there are none."""
     if not plan.new_docs:
-        return None, 0, 0
+        return None
     passages: list[tuple[Passage, str]] = []
     leads: list[str | None] = []
     windows: dict[str, int] = {}
@@ -162,19 +192,28 @@ def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, 
     hashes = [text_hash(t) for t in texts]
     occasions = {doc.doc_id: doc.occasion for doc, _ in plan.new_docs}
     if not cache.has_all(hashes):
-        prepare(embedder)  # loading holds the GIL: done before tokenising starts beside the embedding
+        prepare_model(embedder)  # loading holds the GIL: done before tokenising starts beside the embedding
     # tokenising (Python) runs while the engine embeds (native code, without the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         tokenised = pool.submit(_tokenise, passages, leads, settings.chunk, occasions)
         vectors, embedded = _embed_missing(embedder, texts, hashes, cache, settings.embed.batch_size, progress)
         passages, postings = tokenised.result()
-    name = write_segment(settings.index_dir, [document_row(d, sha) for d, sha in plan.new_docs], passages, hashes,
-                         vectors, postings, embedder.dim)
     for entry in plan.entries.values():
         for doc in entry.get("documents", []):
             if doc["doc_id"] in windows and "segment" not in doc:
                 doc["windows"] = windows[doc["doc_id"]]
-    return name, embedded, len(texts)
+    return Prepared([document_row(d, sha) for d, sha in plan.new_docs], passages, hashes, vectors, postings, embedded)
+
+
+def _new_segment(settings: Settings, embedder: Embedder, cache: EmbeddingCache, plan: Plan,
+                 progress: Progress | None) -> tuple[str | None, int, int]:
+    """The plan's new documents as a segment of our own files: (its name, windows embedded, windows)."""
+    made = prepare(settings, embedder, cache, plan, progress)
+    if made is None:
+        return None, 0, 0
+    name = write_segment(settings.index_dir, made.documents, made.passages, made.hashes, made.vectors, made.postings,
+                         embedder.dim)
+    return name, made.embedded, len(made.hashes)
 
 
 def _tokenise(passages, leads, chunk: ChunkSettings, occasions: dict) -> tuple[list[tuple[Passage, str]], Postings]:
@@ -222,7 +261,8 @@ def _compact(settings: Settings, segments: list[dict], entries: dict) -> tuple[l
     return kept + [{"name": name, "deleted": []}], len(chosen)
 
 
-def _manifest(settings: Settings, embedder: Embedder, plan: Plan, segments: list[dict]) -> Manifest:
+def make_manifest(settings: Settings, embedder: Embedder, plan: Plan, segments, backend: dict | None = None) -> Manifest:
+    """The manifest of a build: its files, documents, counts, and where its passages are."""
     docs = [d for e in plan.entries.values() for d in e.get("documents", [])]
     counts = {"documents": len(docs), "passages": sum(d["passages"] for d in docs),
               "windows": sum(d.get("windows", 0) for d in docs), "segments": len(segments)}
@@ -230,6 +270,7 @@ def _manifest(settings: Settings, embedder: Embedder, plan: Plan, segments: list
         schema_version=SCHEMA_VERSION, embedder=embedder.name, dim=embedder.dim, chunker_version=CHUNKER_VERSION,
         index_shape=settings.index_shape(), documents=plan.entries, rejected=plan.rejected, counts=counts,
         data_source=str(settings.data_dir), segments=tuple(segments), keyword={"tokenizer": tokenizer_name()},
+        backend=backend or {},
     )
 
 
@@ -247,7 +288,7 @@ def _used_hashes(index_dir: Path, manifest: Manifest) -> set[str]:
 def _open_previous(settings: Settings) -> tuple[IndexReader | None, str | None]:
     """The serving build if it is usable; otherwise None and why it will be replaced."""
     try:
-        return IndexReader.open(settings.index_dir), None
+        return IndexReader.open(settings.index_dir, replace(settings.store, backend=None)), None
     except IndexMissing:
         return None, None
     except IndexIncompatible as exc:

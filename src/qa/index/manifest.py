@@ -57,6 +57,11 @@ class Manifest:
     data_source: str = ""  # the data folder or file the index was built from, as given
     segments: tuple = ()  # ({"name": segment folder, "deleted": [doc ids no longer served]}, ...), oldest first
     keyword: dict = field(default_factory=dict)  # {"tokenizer": ...}: how the BM25 words were made
+    backend: dict = field(default_factory=dict)  # {} : our own files; {"kind": "milvus", ...}: see milvus_writer.py
+
+    @property
+    def backend_kind(self) -> str:
+        return self.backend.get("kind", "local")
 
     @property
     def files(self) -> dict[str, FileEntry]:
@@ -86,6 +91,7 @@ class Manifest:
             "corpus_hash": self.corpus_hash,
             "counts": self.counts,
             "keyword": self.keyword,
+            **({"backend": self.backend} if self.backend else {}),
             "segments": list(self.segments),
             "documents": self.documents,
             "rejected": self.rejected,
@@ -110,6 +116,7 @@ class Manifest:
                 data_source=data.get("data_source", ""),
                 segments=tuple({"name": s["name"], "deleted": list(s.get("deleted", []))} for s in data["segments"]),
                 keyword=data.get("keyword", {}),
+                backend=data.get("backend", {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexIncompatible(index_dir=str(where), reason=f"manifest field {exc}") from None

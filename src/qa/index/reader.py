@@ -10,24 +10,10 @@ from qa.errors import IndexIncompatible, IndexMissing
 from qa.index.manifest import Manifest
 from qa.index.segment import SEGMENTS
 from qa.index.segment_reader import SegmentReader
-from qa.index.store import current_build
+from qa.index.store import current_build, read_hold
 from qa.records import Document, Filters, Passage
 from qa.search.bm25 import BM25
-
-
-def _read_hold(folder: Path):
-    """An open file holding a shared lock on a build while a reader uses it (None where flock does not exist:
-    there, open files cannot be deleted anyway)."""
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
-        f = open(Path(folder) / "manifest.json", "rb")
-    except OSError:
-        return None
-    fcntl.flock(f.fileno(), fcntl.LOCK_SH)
-    return f
+from qa.settings import StoreSettings
 
 
 class IndexReader:
@@ -39,7 +25,7 @@ class IndexReader:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.build = self.folder.name
-        self._hold = _read_hold(self.folder)  # pruning leaves a build alone while this is open
+        self._hold = read_hold(self.folder)  # pruning leaves a build alone while this is open
         self.segments: list[SegmentReader] = []
         try:
             self.manifest = Manifest.read(self.folder / "manifest.json")
@@ -74,15 +60,16 @@ class IndexReader:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: Path) -> "IndexReader":
-        """The serving build. A writer may switch and prune between reading CURRENT and opening the build: then
-        the build CURRENT names now is opened instead."""
+    def open(cls, index_dir: Path, store: StoreSettings | None = None):
+        """The serving build: an IndexReader, or a MilvusReader when the build lives on Milvus (store: how to reach
+        it; default from the environment). A writer may switch and prune between reading CURRENT and opening the
+        build: then the build CURRENT names now is opened instead."""
         for attempt in range(3):
             folder = current_build(index_dir)
             if folder is None:
                 raise IndexMissing(index_dir=str(index_dir))
             try:
-                return cls(folder)
+                return open_build(folder, store, store.backend if store is not None else None)
             except IndexIncompatible:
                 if attempt == 2 or current_build(index_dir) == folder:
                     raise
@@ -178,3 +165,20 @@ class IndexReader:
         if getattr(self, "_hold", None) is not None:
             self._hold.close()  # releases the shared lock
             self._hold = None
+
+
+def open_build(folder: Path, store: StoreSettings | None = None, wanted: str | None = None):
+    """A build opened by the reader of its backend; BackendMismatch when `wanted` names another backend."""
+    from qa.errors import BackendMismatch
+    from qa.settings import from_environment
+
+    kind = Manifest.read(Path(folder) / "manifest.json").backend_kind
+    if wanted is not None and wanted != kind:
+        raise BackendMismatch(index_dir=str(Path(folder).parent.parent), wanted=wanted, actual=kind)
+    if kind == "local":
+        return IndexReader(folder)
+    if kind == "milvus":
+        from qa.index.milvus_reader import MilvusReader
+
+        return MilvusReader(folder, store if store is not None else from_environment().store)
+    raise IndexIncompatible(index_dir=str(folder), reason=f"backend {kind}")

@@ -27,7 +27,7 @@ from typing import Callable
 
 from qa.errors import IndexBusy, IndexIncompatible
 from qa.index.manifest import Manifest
-from qa.index.segment import SEGMENTS, fsync_dir
+from qa.index.segment import SEGMENTS, fsync_dir, fsync_tree
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
@@ -118,10 +118,11 @@ def clean_leftovers(index_dir: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def publish(index_dir: Path, manifest: Manifest) -> Path:
+def publish(index_dir: Path, manifest: Manifest, files: Callable[[Path], None] | None = None) -> Path:
     """Write a build manifest beside the serving one, switch CURRENT to it, and prune what no build needs.
 
-    Call while holding `writing`. The segments the manifest lists must already be in place.
+    Call while holding `writing`. The segments the manifest lists must already be in place; `files` writes what
+    else the build folder holds (a Milvus build's tables) into it before it is switched to.
     """
     index_dir = Path(index_dir)
     builds = index_dir / BUILDS
@@ -129,9 +130,10 @@ def publish(index_dir: Path, manifest: Manifest) -> Path:
     name = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = builds / f".tmp-{name}"
     tmp.mkdir()
+    if files is not None:
+        files(tmp)
     manifest.write(tmp / "manifest.json")
-    with open(tmp / "manifest.json", "rb") as f:
-        os.fsync(f.fileno())
+    fsync_tree(tmp)
     os.replace(tmp, builds / name)
     pointer_tmp = index_dir / f".{CURRENT}.{name}"
     pointer_tmp.write_text(name + "\n", encoding="utf-8")
@@ -184,12 +186,33 @@ def _being_read(folder: Path) -> bool:
         return False
 
 
+def read_hold(folder: Path):
+    """An open file holding a shared lock on a build while a reader uses it (None where flock does not exist:
+    there, open files cannot be deleted anyway)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        f = open(Path(folder) / "manifest.json", "rb")
+    except OSError:
+        return None
+    fcntl.flock(f.fileno(), fcntl.LOCK_SH)
+    return f
+
+
 def read_documents(folder: Path) -> list[dict]:
-    """Every served document of a build (id, file, title, date, speaker, occasion, passages), from SQLite alone."""
+    """Every served document of a build (id, file, title, date, speaker, occasion, passages), from its own files
+    alone (SQLite; a Milvus build's documents.json)."""
     import sqlite3
 
     folder = Path(folder)
     manifest = Manifest.read(folder / "manifest.json")
+    if manifest.backend_kind == "milvus":
+        docs = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        keys = ("doc_id", "source", "title", "date", "speaker", "occasion")
+        return sorted(({**{k: d.get(k) for k in keys}, "passages": d["paragraphs"]} for d in docs if d["live"]),
+                      key=lambda d: d["source"])
     found = []
     for entry in manifest.segment_entries:
         path = folder.parent.parent / SEGMENTS / entry.name / "passages.sqlite"
