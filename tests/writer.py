@@ -14,11 +14,12 @@ from fakes import FakeEmbedder  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.index.indexer import sync  # noqa: E402
 from qa.library import add_files, remove_document  # noqa: E402
-from qa.settings import Settings  # noqa: E402
+from qa.settings import Settings, from_environment  # noqa: E402
 
 
 def main(data: str, index: str, action: str, *args: str) -> None:
-    settings = Settings(data_dir=Path(data), index_dir=Path(index))
+    # QA_BACKEND and QA_MILVUS_URI choose where the index lives (test_milvus_server.py)
+    settings = Settings(data_dir=Path(data), index_dir=Path(index), store=from_environment().store)
     fake = FakeEmbedder()
     try:
         if action == "add":

@@ -41,6 +41,7 @@ class IndexStatus:
     rejected: tuple[str, ...] = ()
     files: tuple[FileEntry, ...] = field(default=())
     reranker: str = "none"  # the reranker answers use (settings; "none": --no-rerank or QA_RERANK=0)
+    backend: dict = field(default_factory=lambda: {"kind": "local"})  # where passages live: kind, uri, collection
 
     def to_json(self) -> dict:
         """The JSON of `qa status --json` (field names kept from the first version)."""
@@ -68,7 +69,17 @@ def index_status(settings: Settings) -> IndexStatus:
         engine=engine_status(settings), segments=len(manifest.segments), documents=counts.get("documents", 0),
         passages=counts.get("passages", 0), windows=counts.get("windows", 0), built=manifest.created, stale=stale,
         rejected=tuple(sorted(manifest.rejected)), files=files, reranker=settings.retrieve.reranker,
+        backend=_backend(manifest, settings),
     )
+
+
+def _backend(manifest: Manifest, settings: Settings) -> dict:
+    """Where the build's passages live: our own files, or a Milvus collection and its address (never a token)."""
+    if manifest.backend_kind != "milvus":
+        return {"kind": "local"}
+    uri = settings.store.milvus_uri or manifest.backend.get("uri") or str(settings.index_dir / "milvus.db")
+    return {"kind": "milvus", "uri": uri, "collection": manifest.backend["collection"],
+            "alias": manifest.backend.get("alias")}
 
 
 def engine_status(settings: Settings) -> EngineStatus:

@@ -163,7 +163,9 @@ def status_lines(status) -> list[str]:
              f"模型：{status.model}（{status.dim} 维）；文本来源：{status.data}",
              engine_line(status.engine),
              f"重排序：{'不用（默认；--rerank 或 QA_RERANK=1 开启）' if status.reranker == 'none' else status.reranker}",
-             f"文档：{status.documents} 篇；段落：{status.passages} 个；嵌入片段：{status.windows} 个"]
+             f"文档：{status.documents} 篇；段落：{status.passages} 个；嵌入片段：{status.windows} 个",
+             "存放：本机文件" if status.backend["kind"] == "local" else
+             f"存放：Milvus「{status.backend['uri']}」，集合 {status.backend['collection']}（别名 {status.backend['alias']}）"]
     for entry in status.files:
         if entry.duplicate_of:
             lines.append(f"  - {entry.name}（与「{entry.duplicate_of}」相同，未重复索引）")

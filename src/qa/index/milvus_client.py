@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ NO_TERMS = 2**32 - 2
 RECORD_BYTES = 65_535  # VARCHAR max_length counts UTF-8 bytes (a Chinese character is 3)
 TOP_K_MAX = 16_384  # Milvus refuses a larger limit
 LITE_FILE = "milvus.db"
+RETRY_S = (0.5, 1.5)  # waits before asking a server again after a failed connection
+# only reads are asked again: an insert whose answer was lost may have been stored, and would be stored twice
+READS = frozenset({"search", "query", "has_collection", "describe_collection", "list_collections", "list_aliases",
+                   "load_collection"})
 
 _clients: dict[tuple, "Connection"] = {}
 _clients_lock = threading.Lock()
@@ -59,28 +64,41 @@ class Connection:
             from pymilvus import MilvusClient
         except ImportError as exc:
             raise BackendUnavailable(backend="milvus", uri=uri, reason=f"not_installed: pymilvus ({exc})") from None
-        kwargs: dict[str, Any] = {"uri": uri, "timeout": 10}
+        _quiet()
+        self._kwargs: dict[str, Any] = {"uri": uri, "timeout": 10}
         if token:
-            kwargs["token"] = token
+            self._kwargs["token"] = token
         if db:
-            kwargs["db_name"] = db
-        self.client = self._guard(lambda: MilvusClient(**kwargs))
+            self._kwargs["db_name"] = db
+        self._new = MilvusClient
+        self.client = self._guard(lambda: self._new(**self._kwargs))
 
-    def _guard(self, fn):
-        try:
-            if self._lock is None:
-                return fn()
-            with self._lock:
-                return fn()
-        except (IndexIncompatible, BackendUnavailable):
-            raise
-        except Exception as exc:  # pymilvus, grpc and Lite each raise their own kinds
-            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-            raise BackendUnavailable(backend="milvus", uri=self.uri, reason=reason) from None
+    def _guard(self, fn, retry: bool = False):
+        for wait in (*(RETRY_S if retry else ()), None):
+            try:
+                if self._lock is None:
+                    return fn()
+                with self._lock:
+                    return fn()
+            except (IndexIncompatible, BackendUnavailable):
+                raise
+            except Exception as exc:  # pymilvus, grpc and Lite each raise their own kinds
+                reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+                if self._lock is not None or "connect" not in reason.lower() or wait is None:
+                    raise BackendUnavailable(backend="milvus", uri=self.uri, reason=reason) from None
+                time.sleep(wait)  # a server that restarted answers again within a second or two
 
     def call(self, method: str, *args, **kwargs):
         """client.method(*args, **kwargs), with failures as BackendUnavailable."""
-        return self._guard(lambda: getattr(self.client, method)(*args, **kwargs))
+        return self._guard(lambda: getattr(self.client, method)(*args, **kwargs), retry=method in READS)
+
+
+def _quiet() -> None:
+    """pymilvus logs every failed call with its traceback; we say what failed once, in the user's language."""
+    import logging
+
+    for name in ("pymilvus", "grpc", "milvus_lite"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def connect(store: StoreSettings, uri: str) -> Connection:
