@@ -52,7 +52,7 @@ def base_vectors(work: Path, passages) -> dict[str, np.ndarray]:
     """Window vectors of the base paragraphs by text hash, from the product's embedding cache (embedded once)."""
     from qa.index.cache import EmbeddingCache
     from qa.search.embed import BundledEmbedder
-    from qa.index.indexer import _embed_missing, text_hash
+    from qa.index.prepare import embed_missing, text_hash
     from qa.app.messages import message
     from qa.search.tokens import simplified
 
@@ -62,7 +62,7 @@ def base_vectors(work: Path, passages) -> dict[str, np.ndarray]:
     cache = EmbeddingCache(work / "cache", embedder.name, embedder.dim)
     try:
         started = time.perf_counter()
-        vectors, embedded = _embed_missing(embedder, texts, hashes, cache, 16, None)
+        vectors, embedded = embed_missing(embedder, texts, hashes, cache, 16, None)
         if embedded:
             print(f"embedded {embedded} base windows in {time.perf_counter() - started:.0f} s")
     finally:
@@ -88,7 +88,7 @@ def variation(passage, v: int, doc_id: str, passage_id: str):
 def build(work: Path, size: int, base, vectors_by_hash, rng) -> dict:
     """Write a library of `size` passages through the product's segment writer; returns figures."""
     from qa.search.bm25 import Postings
-    from qa.index.indexer import keyword_text, text_hash
+    from qa.index.prepare import keyword_text, text_hash
     from qa.search.tokens import keyword_tokens, simplified, tokenize
     from qa.index.manifest import SCHEMA_VERSION, Manifest
     from qa.index.segment import merge_segments, write_segment

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from qa.index.cache import EmbeddingCache  # noqa: E402
-from qa.index.indexer import text_hash  # noqa: E402
+from qa.index.prepare import text_hash  # noqa: E402
 from qa.ingest.chunk import make_windows, split_sentences  # noqa: E402
 from qa.search.bm25 import BM25, Postings  # noqa: E402
 from qa.search.embed import load_embedder  # noqa: E402

@@ -40,6 +40,16 @@ def _free_port() -> int:
 
 @pytest.fixture
 def app_url(seed_copy, tmp_path):
+    yield from _app(seed_copy, tmp_path)
+
+
+@pytest.fixture
+def milvus_app_url(seed_copy, tmp_path):
+    """The app on the Milvus backend (Milvus Lite in the index folder): it moves the seed index there at start."""
+    yield from _app(seed_copy, tmp_path, "--backend", "milvus")
+
+
+def _app(seed_copy, tmp_path, *options):
     _need_browser()
     # a copy of the seed index, plus a file in the wrong encoding that the page must tell about
     data, index = seed_copy.data_dir, seed_copy.index_dir
@@ -48,7 +58,7 @@ def app_url(seed_copy, tmp_path):
     log = open(tmp_path / "app.log", "w")
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--index", str(index),
-         "--port", str(port)],
+         "--port", str(port), *options],
         stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -254,3 +264,31 @@ def test_checking_a_draft_in_browser(app_url, tmp_path):
         link = page.locator("#qa-check-exported a").first
         expect(link).to_have_attribute("download", "引文核对.docx", timeout=30_000)
         browser.close()
+
+
+def test_the_milvus_backend_answers_in_browser_as_the_local_one(milvus_app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(milvus_app_url)
+        expect(page.get_by_text("讲稿问答").first).to_be_visible(timeout=60_000)
+        box = page.locator("#qa-question textarea")
+        box.fill("党的力量来自哪里？")
+        box.press("Enter")
+        cite = page.locator(".qa-cite").first  # what the local backend shows (the test above)
+        expect(cite).to_contain_text("三、要强化组织建设，彰显组织优势 · 第1段", timeout=120_000)
+        expect(page.locator(".qa-card mark").first).to_contain_text("党的力量来自组织")
+        page.get_by_role("tab", name="找引文").click()
+        theme = page.locator("#qa-theme textarea")
+        theme.fill("标准化建设")
+        theme.press("Enter")
+        expect(page.locator("#qa-quotes .qa-card").first).to_contain_text("标准化", timeout=60_000)
+        page.screenshot(path=str(tmp_path / "milvus.png"), full_page=True)
+        browser.close()
+    import json
+
+    current = (tmp_path / "index" / "CURRENT").read_text().strip()
+    manifest = json.loads((tmp_path / "index" / "builds" / current / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["backend"]["kind"] == "milvus" and (tmp_path / "index" / "milvus.db").is_dir()

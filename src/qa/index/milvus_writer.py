@@ -10,6 +10,7 @@ Everything runs under the index's write lock.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,11 +36,18 @@ class NeedsFullBuild(Exception):
     """An update that should be a full build (why: the reason)."""
 
 
-def write(settings: Settings, embedder, made, plan, old, full: bool) -> Manifest:
-    """Store the prepared documents (indexer.Prepared, or None) and publish the build. old: the serving reader
-    (a MilvusReader when the update continues its collection), full: start a new collection."""
-    from qa.index.indexer import make_manifest
+@dataclass
+class Stored:
+    """What write() stored, for publish(): the manifest's backend entry, the build's tables, the connection."""
 
+    backend: dict
+    tables: Tables
+    conn: object
+
+
+def write(settings: Settings, embedder, made, plan, old, full: bool) -> Stored:
+    """Store the prepared documents (indexer.Prepared, or None) in Milvus, not yet served. old: the serving reader
+    (a MilvusReader when the update continues its collection), full: start a new collection."""
     index_dir = Path(settings.index_dir)
     store = settings.store
     before = old.manifest.backend if old is not None and old.manifest.backend_kind == "milvus" else {}
@@ -86,11 +94,14 @@ def write(settings: Settings, embedder, made, plan, old, full: bool) -> Manifest
                "collection": collection, "alias": store.milvus_name,
                "library": library, "avgdl": avgdl, "rows": len(tables.live),
                "windows": windows_before + (len(made.hashes) if made is not None else 0)}
-    manifest = make_manifest(settings, embedder, plan, (), backend)
-    publish(index_dir, manifest, files=tables.save)
-    _point_alias(conn, store.milvus_name, collection)
-    clean(index_dir, conn, library, store.milvus_name)
-    return manifest
+    return Stored(backend, tables, conn)
+
+
+def publish_build(settings: Settings, manifest: Manifest, stored: Stored) -> None:
+    """Serve the stored build: its files and manifest switched to, the alias moved, what no build needs dropped."""
+    publish(settings.index_dir, manifest, files=stored.tables.save)
+    _point_alias(stored.conn, stored.backend["alias"], stored.backend["collection"])
+    clean(Path(settings.index_dir), stored.conn, stored.backend["library"], stored.backend["alias"])
 
 
 def _chunker() -> str:
