@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import statistics
 import sys
 import time
 import uuid
@@ -34,31 +31,11 @@ CHUNK = 50_000  # passages prepared and inserted at a time
 
 
 def prepared(base, vectors_by_hash, first: int, last: int, rng):
-    """Passages first..last of the synthetic library as the indexer prepares them (indexer.Prepared)."""
-    from qa.index.prepare import Prepared, keyword_text, text_hash
-    from qa.search.bm25 import Postings
-    from qa.search.tokens import keyword_tokens, simplified, tokenize
-    from qa.settings import ChunkSettings
+    """Passages first..last of the synthetic library as the indexer prepares them (prepare.Prepared)."""
+    from qa.index.prepare import Prepared
 
-    passages, texts, hashes, vectors, docs = [], [], [], [], {}
-    for i in range(first, last):
-        original, occasion = base[i % len(base)]
-        v = i // len(base)
-        doc = f"doc{i // 100:07d}"
-        p = bench_scale.variation(original, v, doc, f"p{i:09d}")
-        p = replace(p, terms=tuple(tuple(tokenize(p.sentence_text(j))) for j in range(len(p.sentences))))
-        passages.append((p, f"library/{doc}.txt"))
-        docs.setdefault(doc, (doc, f"library/{doc}.txt", "合成文档", None, "0" * 64, 0, "[]", None, None))
-        texts.append(keyword_text(p, ChunkSettings(), occasion))
-        own = [vectors_by_hash[text_hash(simplified(original.text[w.start : w.end]))] for w in original.windows]
-        for j, w in enumerate(p.windows):
-            hashes.append(text_hash(simplified(p.text[w.start : w.end])))
-            vector = own[min(j, len(own) - 1)]
-            vectors.append(vector + rng.normal(0, 0.012, vector.shape).astype(np.float32) * (v > 0))
-    vectors = np.vstack(vectors)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    postings = Postings.build([keyword_tokens(t) for t in texts])
-    return Prepared(list(docs.values()), passages, hashes, vectors, postings, 0)
+    passages, hashes, vectors, postings, doc_rows = bench_scale.synthetic(base, vectors_by_hash, first, last, rng)
+    return Prepared(doc_rows, passages, hashes, vectors, postings, 0)
 
 
 def build(work: Path, size: int, base, vectors_by_hash) -> dict:
@@ -120,14 +97,8 @@ def serve(settings, questions: list[str]) -> dict:
     assistant, _ = Assistant.open(settings, embedder=BundledEmbedder(), update=False)
     assistant.ask("预热")
     load_s = time.perf_counter() - started
-    times = []
-    for question in questions * 2:
-        t = time.perf_counter()
-        assistant.ask(question)
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return {"open_s": load_s, "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
-            "rss_serving_mb": bench_scale._rss_mb()}
+    p50, p95 = bench_scale.timed(assistant, questions)
+    return {"open_s": load_s, "p50_ms": p50, "p95_ms": p95, "rss_serving_mb": bench_scale._rss_mb()}
 
 
 def main() -> None:
@@ -136,28 +107,26 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/qa-milvus")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
+    if len(args.sizes) > 1:  # each size in a process of its own: Milvus Lite keeps a library in memory until exit
+        import subprocess
+
+        for size in args.sizes:
+            subprocess.run([sys.executable, __file__, "--sizes", str(size), "--work", args.work,
+                            *(["--keep"] if args.keep else [])], check=True)
+        return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    questions = [json.loads(line)["question"] for line in open(ROOT / "eval" / "speech_questions.jsonl",
-                                                               encoding="utf-8")]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
-    base = bench_scale.base_passages()
-    vectors = bench_scale.base_vectors(work, base)
-    rows = []
-    for size in args.sizes:
-        built = build(work, size, base, vectors)
-        served = serve(built.pop("settings"), questions)
-        rows.append({**built, **served})
-        print(f"{size}: {json.dumps({k: v for k, v in rows[-1].items() if k != 'index'}, default=str)}", flush=True)
-        if not args.keep:
-            shutil.rmtree(built["index"], ignore_errors=True)
+    questions, base, vectors = bench_scale.setup(work)
+    built = build(work, args.sizes[0], base, vectors)
+    r = {**built, **serve(built.pop("settings"), questions)}
+    print(json.dumps({k: v for k, v in r.items() if k != "index"}, default=str), flush=True)
+    if not args.keep:
+        shutil.rmtree(built["index"], ignore_errors=True)
     print("\n| passages | windows | insert windows/s | build s (flush+load s) | Lite folder MB | RSS after build MB | "
-          "open s | question p50 / p95 ms | RSS serving MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['passages']:,} | {r['windows']:,} | {r['windows_per_s']:,.0f} | {r['build_s']:.0f} "
-              f"({r['flush_load_s']:.0f}) | {r['disk_mb']:.0f} | {r['rss_after_build_mb']:.0f} | {r['open_s']:.1f} | "
-              f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['rss_serving_mb']:.0f} |")
+          "open s | question p50 / p95 ms | RSS serving MB |\n|---|---|---|---|---|---|---|---|---|")
+    print(f"| {r['passages']:,} | {r['windows']:,} | {r['windows_per_s']:,.0f} | {r['build_s']:.0f} "
+          f"({r['flush_load_s']:.0f}) | {r['disk_mb']:.0f} | {r['rss_after_build_mb']:.0f} | {r['open_s']:.1f} | "
+          f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['rss_serving_mb']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -85,15 +85,42 @@ def variation(passage, v: int, doc_id: str, passage_id: str):
                    windows=make_windows(spans, 200, 1), terms=())
 
 
+def synthetic(base, vectors_by_hash, first: int, last: int, rng):
+    """Passages first..last of a synthetic library with their words, window hashes and vectors, BM25 postings and
+    document rows: (passages, hashes, vectors, postings, doc_rows)."""
+    from qa.index.prepare import keyword_text, text_hash
+    from qa.search.bm25 import Postings
+    from qa.search.tokens import keyword_tokens, simplified, tokenize
+    from qa.settings import ChunkSettings
+
+    passages, rows, hashes, vectors = [], [], [], []
+    for i in range(first, last):
+        original, occasion = base[i % len(base)]
+        v = i // len(base)
+        doc = f"doc{i // 100:07d}"
+        p = variation(original, v, doc, f"p{i:09d}")
+        p = replace(p, terms=tuple(tuple(tokenize(p.sentence_text(j))) for j in range(len(p.sentences))))
+        passages.append((p, f"library/{doc}.txt"))
+        rows.append(keyword_text(p, ChunkSettings(), occasion))
+        own = [vectors_by_hash[text_hash(simplified(original.text[w.start : w.end]))] for w in original.windows]
+        for j, w in enumerate(p.windows):
+            hashes.append(text_hash(simplified(p.text[w.start : w.end])))
+            # the original's window at the same place, perturbed: a near duplicate in the dense space
+            vector = own[min(j, len(own) - 1)]
+            vectors.append(vector + rng.normal(0, 0.012, vector.shape).astype(np.float32) * (v > 0))
+    postings = Postings.build([keyword_tokens(t) for t in rows])
+    vectors = np.vstack(vectors)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    docs = sorted({(p.doc_id, source) for p, source in passages})
+    doc_rows = [(d, s, "合成文档", None, "0" * 64, 100, "[]", None, None) for d, s in docs]
+    return passages, hashes, vectors, postings, doc_rows
+
+
 def build(work: Path, size: int, base, vectors_by_hash, rng) -> dict:
     """Write a library of `size` passages through the product's segment writer; returns figures."""
-    from qa.search.bm25 import Postings
-    from qa.index.prepare import keyword_text, text_hash
-    from qa.search.tokens import keyword_tokens, simplified, tokenize
     from qa.index.manifest import SCHEMA_VERSION, Manifest
     from qa.index.segment import merge_segments, write_segment
     from qa.index.segment_reader import SegmentReader
-    from qa.settings import ChunkSettings
     from qa.index.store import publish
     from qa.ingest.chunk import CHUNKER_VERSION
 
@@ -101,26 +128,8 @@ def build(work: Path, size: int, base, vectors_by_hash, rng) -> dict:
     shutil.rmtree(index, ignore_errors=True)
     names, started, windows = [], time.perf_counter(), 0
     for first in range(0, size, CHUNK):
-        passages, rows, hashes, vectors = [], [], [], []
-        for i in range(first, min(size, first + CHUNK)):
-            original, occasion = base[i % len(base)]
-            v = i // len(base)
-            doc = f"doc{i // 100:07d}"
-            p = variation(original, v, doc, f"p{i:09d}")
-            p = replace(p, terms=tuple(tuple(tokenize(p.sentence_text(j))) for j in range(len(p.sentences))))
-            passages.append((p, f"library/{doc}.txt"))
-            rows.append(keyword_text(p, ChunkSettings(), occasion))
-            own = [vectors_by_hash[text_hash(simplified(original.text[w.start : w.end]))] for w in original.windows]
-            for j, w in enumerate(p.windows):
-                hashes.append(text_hash(simplified(p.text[w.start : w.end])))
-                # the original's window at the same place, perturbed: a near duplicate in the dense space
-                vector = own[min(j, len(own) - 1)]
-                vectors.append(vector + rng.normal(0, 0.012, vector.shape).astype(np.float32) * (v > 0))
-        postings = Postings.build([keyword_tokens(t) for t in rows])
-        vectors = np.vstack(vectors)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        docs = sorted({(p.doc_id, source) for p, source in passages})
-        doc_rows = [(d, s, "合成文档", None, "0" * 64, 100, "[]", None, None) for d, s in docs]
+        passages, hashes, vectors, postings, doc_rows = synthetic(base, vectors_by_hash, first,
+                                                                  min(size, first + CHUNK), rng)
         names.append(write_segment(index, doc_rows, passages, hashes, vectors, postings, 384))
         windows += len(vectors)
         print(f"  segment of {len(passages)} passages written ({time.perf_counter() - started:.0f} s so far)",
@@ -160,11 +169,7 @@ def serve(index: Path, questions: list[str]) -> dict:
     assistant, _ = Assistant.open(Settings(data_dir=index, index_dir=index), embedder=embedder, update=False)
     assistant.ask("预热")
     load_s = time.perf_counter() - started
-    times = []
-    for question in questions * 2:
-        t = time.perf_counter()
-        assistant.ask(question)
-        times.append((time.perf_counter() - t) * 1000)
+    p50, p95 = timed(assistant, questions)
     rss = _rss_mb() - rss_before
     # dense recall@10 of the served index against an exact search of the same vectors
     segment = assistant.index.segments[0]
@@ -176,9 +181,29 @@ def serve(index: Path, questions: list[str]) -> dict:
         _, want = exact.search(queries, 10)
         _, got = segment.vectors.search(queries, 10)
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(want, got)]))
+    return {"load_s": load_s, "p50_ms": p50, "p95_ms": p95, "rss_mb": rss, "recall": recall}
+
+
+def timed(assistant, questions: list[str]) -> tuple[float, float]:
+    """p50 and p95 in ms of whole Assistant.ask, every question asked twice."""
+    times = []
+    for question in questions * 2:
+        t = time.perf_counter()
+        assistant.ask(question)
+        times.append((time.perf_counter() - t) * 1000)
     times.sort()
-    return {"load_s": load_s, "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
-            "rss_mb": rss, "recall": recall}
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def setup(work: Path):
+    """The machine said, and what every library is made of: (questions, base paragraphs, their window vectors)."""
+    questions = [json.loads(line)["question"] for line in open(ROOT / "eval" / "speech_questions.jsonl",
+                                                               encoding="utf-8")]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
+    base = base_passages()
+    vectors = base_vectors(work, base)
+    print(f"base: {len(base)} paragraphs, {len(vectors)} distinct windows", flush=True)
+    return questions, base, vectors
 
 
 def _rss_mb() -> float:
@@ -197,12 +222,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    questions = [json.loads(line)["question"] for line in open(ROOT / "eval" / "speech_questions.jsonl",
-                                                               encoding="utf-8")]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
-    base = base_passages()
-    vectors = base_vectors(work, base)
-    print(f"base: {len(base)} paragraphs, {len(vectors)} distinct windows", flush=True)
+    questions, base, vectors = setup(work)
     rows = []
     for size in args.sizes:
         built = build(work, size, base, vectors, np.random.default_rng(size))

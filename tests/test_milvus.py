@@ -45,24 +45,34 @@ def _answers(settings, filters=None, mode=None) -> list:
         assistant.close()
 
 
-@pytest.fixture
-def pair(tmp_path):
+def _pair(root):
     """The same corpus built on both backends: (local settings, Milvus settings)."""
-    local, milvus = _settings(tmp_path / "local", "local"), _settings(tmp_path / "milvus", "milvus")
+    local, milvus = _settings(root / "local", "local"), _settings(root / "milvus", "milvus")
     for settings in (local, milvus):
         indexer.sync(settings, FakeEmbedder())
     return local, milvus
 
 
+@pytest.fixture
+def pair(tmp_path):
+    return _pair(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def read_only_pair(tmp_path_factory):
+    """One pair for the tests that only read it."""
+    return _pair(tmp_path_factory.mktemp("pair"))
+
+
 @pytest.mark.parametrize("filters,mode", [(None, None), (None, "dense"), (None, "keyword"),
                                           (Filters(doc="乙"), None), (Filters(years=(2019, 2020)), None)])
-def test_milvus_answers_as_our_own_files(pair, filters, mode):
-    local, milvus = pair
+def test_milvus_answers_as_our_own_files(read_only_pair, filters, mode):
+    local, milvus = read_only_pair
     assert _answers(milvus, filters, mode) == _answers(local, filters, mode)
 
 
-def test_the_reader_matches_our_own_reader(pair):
-    a, b = (IndexReader.open(s.index_dir, s.store) for s in pair)
+def test_the_reader_matches_our_own_reader(read_only_pair):
+    a, b = (IndexReader.open(s.index_dir, s.store) for s in read_only_pair)
     assert type(b).__name__ == "MilvusReader" and a.size == b.size > 0
     assert a.documents() == b.documents()
     assert [p.passage_id for p in a.passages_of("2020/乙.txt")] == [p.passage_id for p in b.passages_of("2020/乙.txt")]
@@ -211,8 +221,8 @@ def _previous_collection(settings) -> str:
     return Manifest.read(builds[-2] / "manifest.json").backend["collection"]
 
 
-def test_another_backend_is_named_not_guessed(pair):
-    local, milvus = pair
+def test_another_backend_is_named_not_guessed(read_only_pair):
+    local, milvus = read_only_pair
     with pytest.raises(BackendMismatch):
         IndexReader.open(local.index_dir, replace(local.store, backend="milvus"))
     with pytest.raises(BackendMismatch):
@@ -244,3 +254,15 @@ def test_cli_says_when_the_server_cannot_be_reached(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "无法使用 Milvus「http://127.0.0.1:9」" in err and "没有改动" in err
     assert main(["ask", "粮食产量", "--json", "--no-update", *where]) == 0  # the local index still serves
+
+
+def test_cli_checks_a_drafts_quotations_against_milvus(tmp_path, capsys):
+    write_corpus(tmp_path / "data", DOCS)
+    where = ["--data", str(tmp_path / "data"), "--index", str(tmp_path / "index")]
+    assert main(["build", "--model", "fake-bigram", "--backend", "milvus", *where]) == 0
+    draft = tmp_path / "稿子.txt"
+    draft.write_text("报告指出：“经济总量稳步增长，粮食产量创历史新高。”他还说：“明天一起去公园散步。”", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(draft), "--no-update", *where]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("核对 2 处引文：原文一致 1，未找到 1") and "《乙报告》" in out

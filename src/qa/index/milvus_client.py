@@ -17,17 +17,20 @@ from typing import Any
 from qa.errors import BackendUnavailable, IndexIncompatible
 from qa.settings import StoreSettings
 
-SCHEMA = 1  # of a collection's fields and record; another number is refused by readers and rebuilt by writers
+SCHEMA = 2  # of a collection's fields and record (2: passages keyed by row); readers refuse another, writers rebuild
 PROPERTY = "speech_qa"  # the collection property holding its record: schema, model, dim, chunker, library
 # Milvus stores only positive sparse weights, and only scores above zero come back: a window that is not its
 # passage's first carries one weight in a dimension no question asks for.
 NO_TERMS = 2**32 - 2
+# A passage's first window has the passage's row as its primary key, so passages are fetched by key (an index
+# lookup, where a filter on another field is a scan in Milvus Lite); the other windows are numbered from here.
+OTHER_WINDOWS = 1 << 40
 RECORD_BYTES = 65_535  # VARCHAR max_length counts UTF-8 bytes (a Chinese character is 3)
 TOP_K_MAX = 16_384  # Milvus refuses a larger limit
 LITE_FILE = "milvus.db"
 RETRY_S = (0.5, 1.5)  # waits before asking a server again after a failed connection
 # only reads are asked again: an insert whose answer was lost may have been stored, and would be stored twice
-READS = frozenset({"search", "query", "has_collection", "describe_collection", "list_collections", "list_aliases",
+READS = frozenset({"search", "query", "get", "has_collection", "describe_collection", "list_collections", "list_aliases",
                    "load_collection"})
 
 _clients: dict[tuple, "Connection"] = {}
@@ -118,7 +121,7 @@ def create_collection(conn: Connection, name: str, dim: int, record: dict) -> No
     from pymilvus import DataType, MilvusClient
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("id", DataType.INT64, is_primary=True)  # the window's number
+    schema.add_field("id", DataType.INT64, is_primary=True)  # the row for a passage's first window (see OTHER_WINDOWS)
     schema.add_field("row", DataType.INT64)  # its passage's row in the build's tables
     schema.add_field("doc", DataType.INT64)  # its document's ordinal in the build's tables
     schema.add_field("head", DataType.BOOL)  # the passage's first window: it carries the passage and BM25 weights

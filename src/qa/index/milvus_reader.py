@@ -138,8 +138,7 @@ class MilvusReader:
         wanted = sorted(set(rows))
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
-            for entity in self.conn.call("query", self.collection, filter=f"head == true and row in {chunk}",
-                                         output_fields=["row", "record"], limit=len(chunk)):
+            for entity in self.conn.call("get", self.collection, ids=chunk, output_fields=["row", "record"]):
                 found[int(entity["row"])] = _passage(unpack_record(entity["record"]))
         missing = [r for r in rows if r not in found]
         if missing:

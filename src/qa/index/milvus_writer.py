@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.errors import IndexIncompatible
 from qa.index.manifest import Manifest
-from qa.index.milvus_client import (NO_TERMS, SCHEMA, collection_record, connect, create_collection, default_uri,
+from qa.index.milvus_client import (NO_TERMS, OTHER_WINDOWS, SCHEMA, collection_record, connect, create_collection, default_uri,
                                     pack_record, resolve_uri)
 from qa.index.milvus_reader import check_record
 from qa.index.milvus_tables import Tables, Vocabulary, saturated
@@ -120,8 +120,8 @@ def _unserve(conn, collection: str, tables: Tables, doc_ids: set[str]) -> None:
         rows = np.flatnonzero(tables.live & np.isin(tables.doc, chunk))
         heads = conn.call("query", collection, filter=f"head == true and doc in {chunk}",
                           output_fields=["row", "sparse"], limit=max(len(rows), 1))
-        if len(heads) != len(rows):
-            raise IndexIncompatible(index_dir="", reason=f"Milvus 集合 {collection} 缺少段落")
+        if len(heads) != len(rows):  # the collection lost rows: start a new one rather than trust it
+            raise NeedsFullBuild(f"collection {collection} lacks passages")
         for entity in heads:
             terms = [int(t) for t in _sparse_keys(entity["sparse"]) if int(t) != NO_TERMS]
             np.subtract.at(tables.df, np.asarray(terms, np.int64), 1)
@@ -188,7 +188,7 @@ def _insert(conn, collection: str, tables: Tables, made, first_row: int, first_w
         record = pack_record(_record(passage))
         for j in range(max(len(spans), 1)):
             vector = vectors[w] if spans else np.zeros(vectors.shape[1], np.float32)
-            pending.append({"id": window, "row": row, "doc": doc, "head": j == 0, "vector": vector.tolist(),
+            pending.append({"id": row if j == 0 else OTHER_WINDOWS + window, "row": row, "doc": doc, "head": j == 0, "vector": vector.tolist(),
                             "sparse": sparse if j == 0 else {NO_TERMS: TINY}, "record": record if j == 0 else ""})
             window += 1
             w += 1 if spans else 0
