@@ -60,10 +60,10 @@ def build(work: Path, size: int, base, vectors_by_hash) -> dict:
     for first in range(0, size, CHUNK):
         made = prepared(base, vectors_by_hash, first, min(size, first + CHUNK), rng)
         rows_before = len(tables.live)
-        mw._append_tables(tables, made)
+        term_ids = mw._append_tables(tables, made)
         avgdl = avgdl or tables.avgdl  # a full build saturates with its mean length; chunk one's is as good here
         t = time.perf_counter()
-        mw._insert(conn, collection, tables, made, rows_before, windows, avgdl, settings.store.milvus_batch)
+        mw._insert(conn, collection, tables, made, term_ids, rows_before, windows, avgdl, settings.store.milvus_batch)
         insert_s += time.perf_counter() - t
         windows += len(made.hashes)
         print(f"  {len(tables.live):,} passages, {windows:,} windows inserted ({insert_s:.0f} s inserting, "

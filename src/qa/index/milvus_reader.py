@@ -103,7 +103,7 @@ class MilvusReader:
         best: dict[int, float] = {}
         for hit in hits[0] if hits else ():
             row = int(hit["entity"]["row"])
-            if mask[row] and row not in best:
+            if mask[row] and self.tables.windows[row] and row not in best:  # a passage without windows has none
                 best[row] = float(hit["distance"])
         return sorted(best.items(), key=lambda item: (-item[1], int(self.row_key[item[0]])))[:n]
 

@@ -18,11 +18,13 @@ import numpy as np
 
 from qa.errors import IndexIncompatible
 from qa.index.manifest import Manifest
-from qa.index.milvus_client import (NO_TERMS, OTHER_WINDOWS, SCHEMA, collection_record, connect, create_collection, default_uri,
-                                    pack_record, resolve_uri)
+from qa.index.milvus_client import (NO_TERMS, OTHER_WINDOWS, SCHEMA, collection_record, connect, create_collection,
+                                    default_uri, pack_record, resolve_uri)
 from qa.index.milvus_reader import check_record
 from qa.index.milvus_tables import Tables, Vocabulary, saturated
 from qa.index.store import BUILDS, publish
+from qa.ingest.chunk import CHUNKER_VERSION
+from qa.search.bm25 import term_hashes
 from qa.settings import Settings
 
 # BM25 weights are stored saturated with the mean passage length of the collection's first build (Milvus cannot
@@ -56,7 +58,7 @@ def write(settings: Settings, embedder, made, plan, old, full: bool) -> Stored:
     library = before.get("library") or uuid.uuid4().hex[:16]
     if full:
         collection = f"{store.milvus_name}_{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}_{uuid.uuid4().hex[:8]}"
-        record = {"schema": SCHEMA, "model": embedder.name, "dim": embedder.dim, "chunker": _chunker(),
+        record = {"schema": SCHEMA, "model": embedder.name, "dim": embedder.dim, "chunker": CHUNKER_VERSION,
                   "library": library}
         create_collection(conn, collection, embedder.dim, record)
         tables = Tables.empty()
@@ -76,8 +78,7 @@ def write(settings: Settings, embedder, made, plan, old, full: bool) -> Stored:
         for doc in entry.get("documents", []):
             doc.setdefault("segment", collection)
     rows_before = len(tables.live)
-    if made is not None:
-        _append_tables(tables, made)
+    term_ids = _append_tables(tables, made) if made is not None else None
     if avgdl is None:
         avgdl = tables.avgdl
     elif abs(tables.avgdl - avgdl) > MAX_AVGDL_DRIFT * avgdl:
@@ -86,12 +87,12 @@ def write(settings: Settings, embedder, made, plan, old, full: bool) -> Stored:
         raise NeedsFullBuild("too many removed documents")
     windows_before = int(before.get("windows", 0)) if not full else 0
     if made is not None:
-        _insert(conn, collection, tables, made, rows_before, windows_before, avgdl, store.milvus_batch)
+        _insert(conn, collection, tables, made, term_ids, rows_before, windows_before, avgdl, store.milvus_batch)
         conn.call("flush", collection)
     conn.call("load_collection", collection)
     # Lite in the index folder is recorded as "": the folder can move; a server's address is kept (never its token)
     backend = {"kind": "milvus", "uri": "" if uri == default_uri(index_dir) else uri,
-               "collection": collection, "alias": store.milvus_name,
+               "collection": collection, "alias": store.milvus_name if full else before.get("alias", store.milvus_name),
                "library": library, "avgdl": avgdl, "rows": len(tables.live),
                "windows": windows_before + (len(made.hashes) if made is not None else 0)}
     return Stored(backend, tables, conn)
@@ -102,12 +103,6 @@ def publish_build(settings: Settings, manifest: Manifest, stored: Stored) -> Non
     publish(settings.index_dir, manifest, files=stored.tables.save)
     _point_alias(stored.conn, stored.backend["alias"], stored.backend["collection"])
     clean(Path(settings.index_dir), stored.conn, stored.backend["library"], stored.backend["alias"])
-
-
-def _chunker() -> str:
-    from qa.ingest.chunk import CHUNKER_VERSION
-
-    return CHUNKER_VERSION
 
 
 def _unserve(conn, collection: str, tables: Tables, doc_ids: set[str]) -> None:
@@ -139,8 +134,9 @@ def _sparse_keys(sparse) -> list:
         return [k for k, _ in sparse]
 
 
-def _append_tables(tables: Tables, made) -> None:
-    """The prepared documents' rows, documents and terms added to the tables (live)."""
+def _append_tables(tables: Tables, made) -> np.ndarray:
+    """The prepared documents' rows, documents and terms added to the tables (live); returns the term id (the
+    sparse dimension) of each of made.postings' terms."""
     ordinal = {}
     for row in made.documents:  # segment.document_row(): doc_id, source, title, date, sha256, paragraphs, dropped…
         doc_id, source, title, date, sha, paragraphs, dropped, speaker, occasion = row
@@ -148,8 +144,6 @@ def _append_tables(tables: Tables, made) -> None:
         tables.documents.append({"doc_id": doc_id, "source": source, "title": title, "date": date, "sha256": sha,
                                  "paragraphs": paragraphs, "dropped": _json_list(dropped), "speaker": speaker,
                                  "occasion": occasion, "live": True})
-    from qa.search.bm25 import term_hashes
-
     passages = [p for p, _ in made.passages]
     tables.year = np.concatenate([tables.year, [_year(p.date) for p in passages]]).astype(np.int32)
     tables.doc = np.concatenate([tables.doc, [ordinal[p.doc_id] for p in passages]]).astype(np.int32)
@@ -164,14 +158,14 @@ def _append_tables(tables: Tables, made) -> None:
     tables.hashes = np.concatenate([tables.hashes, np.asarray(postings.hashes)[fresh]]).astype(np.uint64)
     tables.df = np.concatenate([tables.df, np.zeros(int(fresh.sum()), np.int64)])
     np.add.at(tables.df, np.repeat(known, np.diff(postings.ptr)), 1)  # one posting per (term, passage)
-    made.term_ids = known  # the sparse dimension of each of the segment's terms, for _insert
+    return known
 
 
-def _insert(conn, collection: str, tables: Tables, made, first_row: int, first_window: int, avgdl: float,
-            batch: int) -> None:
+def _insert(conn, collection: str, tables: Tables, made, term_ids: np.ndarray, first_row: int, first_window: int,
+            avgdl: float, batch: int) -> None:
     """One entity per window; the passage's first also carries the passage and its saturated term frequencies."""
     postings = made.postings
-    term_of = np.repeat(made.term_ids, np.diff(postings.ptr))
+    term_of = np.repeat(term_ids, np.diff(postings.ptr))
     local_rows = np.asarray(postings.rows, np.int64)
     weights = saturated(np.asarray(postings.tfs), np.asarray(postings.lengths)[local_rows], avgdl)
     order = np.argsort(local_rows, kind="stable")
@@ -188,8 +182,10 @@ def _insert(conn, collection: str, tables: Tables, made, first_row: int, first_w
         record = pack_record(_record(passage))
         for j in range(max(len(spans), 1)):
             vector = vectors[w] if spans else np.zeros(vectors.shape[1], np.float32)
-            pending.append({"id": row if j == 0 else OTHER_WINDOWS + window, "row": row, "doc": doc, "head": j == 0, "vector": vector.tolist(),
-                            "sparse": sparse if j == 0 else {NO_TERMS: TINY}, "record": record if j == 0 else ""})
+            head = j == 0
+            pending.append({"id": row if head else OTHER_WINDOWS + window, "row": row, "doc": doc, "head": head,
+                            "vector": vector.tolist(), "sparse": sparse if head else {NO_TERMS: TINY},
+                            "record": record if head else ""})
             window += 1
             w += 1 if spans else 0
             if len(pending) >= batch:
