@@ -118,3 +118,17 @@ def test_a_real_milvus_server(tmp_path):
                 conn.call("drop_alias", name)
             conn.call("drop_collection", collection)
     assert settings.index_dir.exists()
+
+
+def test_a_lite_folder_another_process_holds_is_named(tmp_path):
+    held = tmp_path / "milvus.db"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pymilvus import MilvusClient\n"
+                               f"MilvusClient({str(held)!r}).list_collections()\nprint('open', flush=True)\n"
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(BackendUnavailable) as busy:
+            connect(StoreSettings(), str(held))
+        assert busy.value.details["reason"].startswith("lite_busy: ")
+    finally:
+        holder.kill()

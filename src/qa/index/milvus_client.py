@@ -74,7 +74,13 @@ class Connection:
         if db:
             self._kwargs["db_name"] = db
         self._new = MilvusClient
-        self.client = self._guard(lambda: self._new(**self._kwargs))
+        try:
+            self.client = self._guard(lambda: self._new(**self._kwargs))
+        except BackendUnavailable as exc:
+            if self._lock is None:
+                raise
+            # the usual cause: another process has the folder open (Milvus Lite allows one)
+            raise BackendUnavailable(backend="milvus", uri=uri, reason=f"lite_busy: {exc.details['reason']}") from None
 
     def _guard(self, fn, retry: bool = False):
         for wait in (*(RETRY_S if retry else ()), None):
