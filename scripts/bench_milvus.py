@@ -38,8 +38,9 @@ def prepared(base, vectors_by_hash, first: int, last: int, rng):
     return Prepared(doc_rows, passages, hashes, vectors, postings, 0)
 
 
-def build(work: Path, size: int, base, vectors_by_hash) -> dict:
-    """A full build of `size` passages on Milvus Lite, inserted CHUNK passages at a time, then published."""
+def build(work: Path, size: int, base, vectors_by_hash, max_rss_mb: float) -> dict:
+    """A full build of `size` passages on Milvus Lite, inserted CHUNK passages at a time, then published; stopped
+    early (and said so) when the process outgrows max_rss_mb, as Milvus Lite keeps the whole library in memory."""
     from qa.index import milvus_writer as mw
     from qa.index.indexer import make_manifest
     from qa.index.milvus_client import SCHEMA, connect, create_collection, resolve_uri
@@ -68,6 +69,9 @@ def build(work: Path, size: int, base, vectors_by_hash) -> dict:
         windows += len(made.hashes)
         print(f"  {len(tables.live):,} passages, {windows:,} windows inserted ({insert_s:.0f} s inserting, "
               f"{time.perf_counter() - started:.0f} s in all, RSS {bench_scale._rss_mb():.0f} MB)", flush=True)
+        if bench_scale._rss_mb() > max_rss_mb and len(tables.live) < size:
+            print(f"  stopped at {len(tables.live):,} passages: RSS over {max_rss_mb:.0f} MB", flush=True)
+            break
     t = time.perf_counter()
     conn.call("flush", collection)
     conn.call("load_collection", collection)
@@ -76,10 +80,10 @@ def build(work: Path, size: int, base, vectors_by_hash) -> dict:
                "avgdl": avgdl, "rows": len(tables.live), "windows": windows}
     plan = Plan(entries={})
     manifest = replace(make_manifest(settings, _Model(), plan, (), backend),
-                       counts={"documents": len(tables.documents), "passages": size, "windows": windows})
+                       counts={"documents": len(tables.documents), "passages": len(tables.live), "windows": windows})
     mw.publish_build(settings, manifest, mw.Stored(backend, tables, conn))
     disk = sum(f.stat().st_size for f in (index / "milvus.db").rglob("*") if f.is_file()) / 1e6
-    return {"passages": size, "windows": windows, "insert_s": insert_s, "windows_per_s": windows / insert_s,
+    return {"passages": len(tables.live), "asked": size, "windows": windows, "insert_s": insert_s, "windows_per_s": windows / insert_s,
             "build_s": time.perf_counter() - started, "flush_load_s": load_s, "disk_mb": disk,
             "rss_after_build_mb": bench_scale._rss_mb(), "index": index, "settings": settings}
 
@@ -106,18 +110,19 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--work", default="/tmp/qa-milvus")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--max-rss-gb", type=float, default=18.0, help="stop inserting above this (default 18)")
     args = ap.parse_args()
     if len(args.sizes) > 1:  # each size in a process of its own: Milvus Lite keeps a library in memory until exit
         import subprocess
 
         for size in args.sizes:
             subprocess.run([sys.executable, __file__, "--sizes", str(size), "--work", args.work,
-                            *(["--keep"] if args.keep else [])], check=True)
+                            "--max-rss-gb", str(args.max_rss_gb), *(["--keep"] if args.keep else [])], check=True)
         return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     questions, base, vectors = bench_scale.setup(work)
-    built = build(work, args.sizes[0], base, vectors)
+    built = build(work, args.sizes[0], base, vectors, args.max_rss_gb * 1024)
     r = {**built, **serve(built.pop("settings"), questions)}
     print(json.dumps({k: v for k, v in r.items() if k != "index"}, default=str), flush=True)
     if not args.keep:

@@ -28,7 +28,7 @@ OTHER_WINDOWS = 1 << 40
 RECORD_BYTES = 65_535  # VARCHAR max_length counts UTF-8 bytes (a Chinese character is 3)
 TOP_K_MAX = 16_384  # Milvus refuses a larger limit
 LITE_FILE = "milvus.db"
-RETRY_S = (0.5, 1.5)  # waits before asking a server again after a failed connection
+RETRY_S = (0.5, 1.5, 3.0)  # waits before asking a server again (on a new channel) after a failed connection
 # only reads are asked again: an insert whose answer was lost may have been stored, and would be stored twice
 READS = frozenset({"search", "query", "get", "has_collection", "describe_collection", "list_collections", "list_aliases",
                    "load_collection"})
@@ -63,11 +63,11 @@ class Connection:
         self._lock = threading.RLock() if is_lite(uri) else None
         if is_lite(uri):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        _quiet()
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:
             raise BackendUnavailable(backend="milvus", uri=uri, reason=f"not_installed: pymilvus ({exc})") from None
-        _quiet()
         self._kwargs: dict[str, Any] = {"uri": uri, "timeout": 10}
         if token:
             self._kwargs["token"] = token
@@ -96,6 +96,18 @@ class Connection:
                 if self._lock is not None or "connect" not in reason.lower() or wait is None:
                     raise BackendUnavailable(backend="milvus", uri=self.uri, reason=reason) from None
                 time.sleep(wait)  # a server that restarted answers again within a second or two
+                self._reconnect()
+
+    def _reconnect(self) -> None:
+        """A new channel: the old one may wait out gRPC's growing reconnection backoff."""
+        try:
+            self.client.close()
+        except Exception:  # a client whose server is gone may fail to close; it is dropped either way
+            pass
+        try:
+            self.client = self._new(**self._kwargs)
+        except Exception:  # still down: the next try says so
+            pass
 
     def call(self, method: str, *args, **kwargs):
         """client.method(*args, **kwargs), with failures as BackendUnavailable."""
@@ -103,9 +115,16 @@ class Connection:
 
 
 def _quiet() -> None:
-    """pymilvus logs every failed call with its traceback; we say what failed once, in the user's language."""
+    """pymilvus logs every failed call with its traceback, gRPC's core its transport notices (keepalive pings of a
+    long build); we say what failed once, in the user's language."""
     import logging
+    import os
 
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # read when gRPC's core starts, so before the first channel
+    try:
+        import pymilvus  # noqa: F401  (it sets its loggers up when imported: levels are set after that)
+    except ImportError:
+        return
     for name in ("pymilvus", "grpc", "milvus_lite"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
