@@ -22,6 +22,7 @@ from qa.search.retrieve import Retriever, clean_question
 from qa.search.tokens import tokenize
 from qa.serving import Builds
 from qa.settings import Settings, check_range
+from qa.trace.timeline import Trace
 
 # A follow-up reads the previous turn's answer (its best SCOPE_READ hits); the document of the first is where it stays
 # (eval/dialogues_dev.jsonl: the documents of the best two did as well)
@@ -255,6 +256,11 @@ class Assistant:
         draft = checked_draft(draft, self.settings.limits.draft_chars)
         with self.builds.serving() as served:
             return served.checker().check(draft, all_sentences)
+
+    def trace(self, phrase: str, kind: str | None = None, years: tuple[int, int] | None = None) -> Trace:
+        """提法演变: the formulation in each document of the kind and years, in year order, from one build."""
+        with self.builds.serving() as served:
+            return served.tracer().trace(phrase, kind, years)
 
     def document(self, doc_id: str) -> tuple[dict, list[Passage]] | None:
         """A served document (its row of IndexReader.documents) and its passages in reading order; None if unknown."""

@@ -138,3 +138,9 @@ class BackendMismatch(QAError):
     """An index asked for on one backend that lives on another (details: index_dir, wanted, actual)."""
 
     code = "backend_mismatch"
+
+
+class BadPhrase(QAError):
+    """A formulation to trace that is empty, one character or too long (details: phrase, reason, least/most)."""
+
+    code = "bad_phrase"

@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 from qa.check.findings import CheckReport, outermost
 from qa.check.quotations import CLOSING
 from qa.records import Answer
+from qa.trace.timeline import Trace
 
 NOT_CONFIDENT = "没有找到可靠的相关原文，以下是最接近的段落，仅供参考。"
 EXPORT_FORMATS = (".md", ".docx")
@@ -167,6 +168,49 @@ def export_check(report: CheckReport, path: Path) -> Path:
         return _footnoted_docx(target, "引文核对", blocks)
 
     return _write(Path(path), lambda: check_markdown(report), word)
+
+
+_HOW = {"exact": "", "variant": "（相近提法）", "related": "（相关表述）"}
+
+
+def trace_blocks(trace: Trace) -> list[tuple[str, list[tuple[str, str | None, str | None]]]]:
+    """A trace as (style, runs): a heading per year, the sentence with the formulation highlighted and its
+    citation as a footnote, then the change from the year before."""
+    years = "、".join(str(y) for y in trace.absent)
+    blocks = [("p", [(f"最早出现：{trace.first}年；最近：{trace.last}年。" + (f"没有出现的年份：{years}。" if years else ""),
+                      None, None)])]
+    for row in trace.rows:
+        main = row.main
+        blocks.append(("h2", [(f"{row.year}年　《{row.title}》{_HOW[main.how]}", None, None)]))
+        blocks.append(("p", [("“" + main.sentence[: main.start], None, None), (main.found, "yellow", None),
+                             (main.sentence[main.end :] + "”", None, main.citation.render())]))
+        if row.change is not None:
+            blocks.append(("p", [(row.change.summary(), None, None)]))
+    return blocks
+
+
+def trace_markdown(trace: Trace) -> str:
+    """A trace as Markdown: a section per year, the formulation in bold, each citation a [^n] footnote."""
+    lines, notes = [f"# 提法演变：{trace.phrase}", ""], []
+    for style, runs in trace_blocks(trace):
+        if style == "h2":
+            lines += [f"## {runs[0][0]}", ""]
+            continue
+        text = ""
+        for chunk, colour, note in runs:
+            text += f"**{chunk}**" if colour and chunk else chunk
+            if note:
+                notes.append(note)
+                text += f"[^{len(notes)}]"
+        lines += [text, ""]
+    lines += [f"[^{i}]: {note}" for i, note in enumerate(notes, start=1)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_trace(trace: Trace, path: Path) -> Path:
+    """A trace written to path: Word (.docx, the formulation highlighted, citations as footnotes) or Markdown."""
+    return _write(Path(path), lambda: trace_markdown(trace),
+                  lambda target: _footnoted_docx(target, f"提法演变：{trace.phrase}", trace_blocks(trace)))
 
 
 def export(answers: Sequence[Answer], path: Path, k: int | None = None) -> Path:

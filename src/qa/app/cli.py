@@ -6,9 +6,10 @@ import os
 import sys
 
 from qa.app.commands import (cmd_add, cmd_ask, cmd_build, cmd_check, cmd_eval, cmd_list, cmd_parse, cmd_quotes,
-                             cmd_remove, cmd_serve, cmd_status)
+                             cmd_remove, cmd_serve, cmd_status, cmd_trace)
 from qa.app.messages import error_message
 from qa.errors import QAError
+from qa.ingest.metadata import DOCUMENT_KINDS
 from qa.settings import BACKENDS, DEFAULT_MODEL, ENGINE_CHOICES, EVAL_K, TRAINED_RERANKER, Settings
 
 
@@ -80,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-sentences", action="store_true", help="也逐句核对没有加引号的句子（查找未标注的引用）")
     p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
     p.add_argument("--export", metavar="FILE", help="把核对后的稿子另存为 .docx（引文按结论着色，出处为脚注）或 .md")
+
+    p = command("trace", "提法演变：一个提法在历年文档中怎么说、每年改了什么", cmd_trace, json_output=True)
+    p.add_argument("phrase", help="提法，例如：稳中求进工作总基调、新质生产力、经济增长预期目标")
+    p.add_argument("--kind", choices=DOCUMENT_KINDS, help="只看这类文档（默认全部；提法中写了类别也可以）")
+    p.add_argument("--from", dest="year_from", type=int, metavar="YYYY", help="从哪一年起")
+    p.add_argument("--to", dest="year_to", type=int, metavar="YYYY", help="到哪一年止")
+    p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
+    p.add_argument("--export", metavar="FILE", help="把演变表另存为 .docx（出处为脚注）或 .md")
 
     p = command("add", "添加讲稿文件或文件夹（.txt .md .docx .html .pdf），并更新索引", cmd_add, json_output=True)
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹")

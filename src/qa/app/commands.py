@@ -7,10 +7,10 @@ from pathlib import Path
 
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
 from qa.app.output import (add_json, answer_json, documents_json, print_answer, print_check, print_lines, print_outline,
-                           print_quotes, print_report, progress_bar, safe)
+                           print_quotes, print_report, print_trace, progress_bar, safe)
 from qa.errors import QAError
-from qa.export import export, export_check, export_path
-from qa.records import DocumentStatus, Filters
+from qa.export import export, export_check, export_path, export_trace
+from qa.records import DocumentStatus, Filters, trace_years
 from qa.search.when import as_of_year
 from qa.settings import TRAINED_RERANKER, Settings, from_environment
 
@@ -132,6 +132,22 @@ def cmd_check(args) -> int:
     else:
         print_check(report)
     return 0
+
+
+def cmd_trace(args) -> int:
+    settings = _settings(args)
+    if args.export:
+        export_path(args.export)  # a bad name is refused before anything loads
+    years = trace_years(args.year_from, args.year_to)
+    assistant = _open_assistant(settings, update=not args.no_update)
+    trace = assistant.trace(args.phrase, kind=args.kind, years=years)
+    if args.export and trace.rows:
+        export_trace(trace, Path(args.export))
+    if args.json:
+        print(json.dumps(trace.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_trace(trace)
+    return 0 if trace.rows else 1
 
 
 def cmd_add(args) -> int:

@@ -98,6 +98,11 @@ _TEMPLATES = {
     "no_quotes": "没有找到含有这个主题词的句子，请换个说法。",
     "document_not_found": "没有找到文档「{key}」。可选：{choices}。",
     "ambiguous_document": "「{key}」对应多篇文档，请写得更具体（文件名或 id）：{choices}。",
+    "bad_phrase": "{reason}",
+    "trace_not_found": "在{scope}中没有找到“{phrase}”这个提法。{suggestions}",
+    "trace_suggest": "出现过的相近提法：{items}。",
+    "trace_no_suggestion": "请换一个写法，或用 qa list 查看已索引的文档。",
+    "trace_no_documents": "没有符合条件（{scope}）的文档。请放宽类别或年份，或用 qa list 查看已索引的文档。",
     "no_document_matches": "没有符合筛选条件（文档、年份）的文档。请放宽筛选条件，或用 qa list 查看已索引的文档。",
 }
 
@@ -191,7 +196,42 @@ def status_lines(status) -> list[str]:
 
 
 def error_message(exc: QAError) -> str:
+    if exc.code == "bad_phrase":
+        return phrase_problem(**exc.details)
     return message(exc.code, **exc.details)
+
+
+def phrase_problem(phrase: str = "", reason: str = "empty", least: int = 2, most: int = 60) -> str:
+    """Why a formulation cannot be traced, in words."""
+    if reason == "too_short":
+        return f"“{phrase}”只有一个字，几乎每篇文档都有。请输入至少 {least} 个字的提法，例如：新质生产力、稳中求进。"
+    if reason == "too_long":
+        return f"“{phrase}”太长了：提法演变查的是一个提法（至多 {most} 个字）。核对整段引文请用“引文核对”。"
+    return "请输入要查的提法，例如：新质生产力、稳中求进工作总基调、经济增长预期目标。"
+
+
+def trace_scope(kind: str | None, years) -> str:
+    """The documents a trace looked at, in words: 2015—2025年的政府工作报告."""
+    if not years:
+        span = ""
+    elif years[0] == years[1]:
+        span = f"{years[0]}年"
+    else:
+        span = f"{years[1]}年以前" if years[0] <= 1000 else f"{years[0]}年以来" if years[1] >= 9999 else \
+            f"{years[0]}—{years[1]}年"
+    return f"{span}{'的' if span else ''}{kind or '已索引的文档'}"
+
+
+def trace_notice(trace) -> str:
+    """The message for a trace with nothing to show."""
+    scope = trace_scope(trace.kind, trace.years)
+    if trace.notice == "trace_not_found":
+        items = "、".join(f"“{s}”" for s in trace.suggestions)
+        more = message("trace_suggest", items=items) if items else message("trace_no_suggestion")
+        return message("trace_not_found", scope=scope, phrase=trace.phrase, suggestions=more)
+    if trace.notice == "trace_no_documents":
+        return message("trace_no_documents", scope=scope)
+    return message(trace.notice or "no_hits")
 
 
 def build_summary(report: BuildReport) -> list[str]:

@@ -31,11 +31,8 @@ def _date_key(source: SourceFound) -> tuple:
 class Checker:
     """Checks quotations against every live passage of one build (an IndexReader); built once per build."""
 
-    def __init__(self, index) -> None:
-        rows = np.flatnonzero(index.live).tolist()
-        # read in batches: a passage's words are dropped at once, so reading never holds them all
-        passages = [citable(p) for i in range(0, len(rows), BATCH) for p in index.passages(rows[i : i + BATCH])]
-        self.source = SourceCorpus(passages)
+    def __init__(self, index, source: SourceCorpus | None = None) -> None:
+        self.source = source if source is not None else corpus_of(index)
         self.occasions = {d["doc_id"]: d.get("occasion") for d in index.documents()}
 
     def check(self, draft: str, all_sentences: bool = False) -> CheckReport:
@@ -152,6 +149,13 @@ class Checker:
 
     def _agrees(self, named: NamedSource, found: SourceFound) -> bool:
         return agrees(named, found.citation.title, found.citation.date, self.occasions.get(found.doc_id))
+
+
+def corpus_of(index) -> SourceCorpus:
+    """Every live passage of a build (an IndexReader) folded into one SourceCorpus, in row order."""
+    rows = np.flatnonzero(index.live).tolist()
+    # read in batches: a passage's words are dropped at once, so reading never holds them all
+    return SourceCorpus([citable(p) for i in range(0, len(rows), BATCH) for p in index.passages(rows[i : i + BATCH])])
 
 
 def _merge(first: SourceFound, copies: list[SourceFound]) -> SourceFound:

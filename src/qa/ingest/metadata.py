@@ -165,3 +165,59 @@ def best_date(from_text: str | None, name: str) -> str | None:
     if from_text and from_name and from_name.startswith(from_text[:4]) and len(from_name) > len(from_text):
         return from_name
     return from_text or from_name
+
+
+# What a document is, for filtering a trace: the names a user picks from (and may write inside a phrase)
+DOCUMENT_KINDS = ("政府工作报告", "党代会报告", "决议", "讲话", "其他")
+_CONGRESS = re.compile(r"(共产党|党的)?第?[一二三四五六七八九十]+次全国代表大会|[一二三四五六七八九十]+大报告")
+
+
+def document_kind(title: str, occasion: str | None = None, source: str = "") -> str:
+    """One of DOCUMENT_KINDS, from the title, the occasion and the file's name."""
+    said = " ".join(x for x in (title, occasion or "", PurePosixPath(source).stem) if x)
+    if "决议" in title:
+        return "决议"
+    if "政府工作报告" in title:
+        return "政府工作报告"
+    if _CONGRESS.search(said) and "人民代表大会" not in said and ("报告" in said or _CONGRESS.search(occasion or "")):
+        return "党代会报告"
+    if "讲话" in said or "致辞" in said:
+        return "讲话"
+    return "其他"
+
+
+# The opening day of each National Congress of the CPC: a report to one that carries no date of its own is dated
+# by the congress it names (在中国共产党第九次全国代表大会上的报告; 我代表第十四届中央委员会向大会作报告)
+CONGRESS_OPENED = {1: "1921-07-23", 2: "1922-07-16", 3: "1923-06-12", 4: "1925-01-11", 5: "1927-04-27",
+                   6: "1928-06-18", 7: "1945-04-23", 8: "1956-09-15", 9: "1969-04-01", 10: "1973-08-24",
+                   11: "1977-08-12", 12: "1982-09-01", 13: "1987-10-25", 14: "1992-10-12", 15: "1997-09-12",
+                   16: "2002-11-08", 17: "2007-10-15", 18: "2012-11-08", 19: "2017-10-18", 20: "2022-10-16"}
+_NUMERAL = r"([一二三四五六七八九十]{1,3})"
+_NAMED_CONGRESS = re.compile(rf"(?:中国共产党|党的)第{_NUMERAL}次全国代表大会")
+_OUTGOING = re.compile(rf"(?:我代表|受)(?:中国共产党)?第?{_NUMERAL}届中央委员会(?:委托)?[，,]?向(?:党的第{_NUMERAL}次全国代表)?大会")
+
+
+def _number(numeral: str) -> int:
+    digits = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if "十" not in numeral:
+        return digits.get(numeral, 0)
+    tens, _, ones = numeral.partition("十")
+    return digits.get(tens, 1) * 10 + digits.get(ones, 0)
+
+
+def chinese_number(n: int) -> str:
+    """1..99 in Chinese numerals: 9 -> 九, 12 -> 十二, 20 -> 二十."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    return (digits[tens] if tens > 1 else "") + ("十" if tens else "") + (digits[ones] if ones or not tens else "")
+
+
+def congress_of(title: str, opening: list[str]) -> int | None:
+    """The National Congress a report is made to: named in its title, or the outgoing Central Committee's
+    number plus one in its opening lines (我代表第十五届中央委员会向大会作报告)."""
+    if "报告" in title and (m := _NAMED_CONGRESS.search(title)):
+        return _number(m.group(1))
+    for line in opening[:3]:
+        if m := _OUTGOING.search(line):
+            return _number(m.group(2)) if m.group(2) else _number(m.group(1)) + 1
+    return None

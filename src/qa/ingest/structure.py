@@ -9,7 +9,8 @@ from qa.errors import UnreadableFile
 from qa.ingest.headings import (  # noqa: F401  (display_heading and parse_heading are re-exported for callers)
     SPACE, Heading, display_heading, first_sentence_end, parse_heading, point_marker,
 )
-from qa.ingest.metadata import best_date, best_title, cut_news_lead, cut_photo_credits, read_head
+from qa.ingest.metadata import (CONGRESS_OPENED, best_date, best_title, chinese_number, congress_of, cut_news_lead,
+                                cut_photo_credits, read_head)
 from qa.ingest.normalize import FOOTNOTE_LINE, join_spaced_name, normalize_text, strip_footnote_marks
 from qa.records import Document, Paragraph, SourceText
 
@@ -84,15 +85,20 @@ def parse_document(name: str, text: str, title: str | None = None,
     head, body = read_head(body)
     styled = {join_spaced_name(line.strip(SPACE)): level for line, level in headings}
     paragraphs, sections = place_paragraphs((join_spaced_name(line) for line in body), styled)
+    title, date, occasion = best_title(title, head.title, name), best_date(head.date, name), head.occasion
+    congress = congress_of(title, body) if date is None else None
+    if congress in CONGRESS_OPENED:  # a congress report without a date of its own
+        date = CONGRESS_OPENED[congress]
+        occasion = occasion or f"中国共产党第{chinese_number(congress)}次全国代表大会"
     return Document(
         doc_id=document_id(text),
         source=name,
-        title=best_title(title, head.title, name),
-        date=best_date(head.date, name),
+        title=title,
+        date=date,
         paragraphs=tuple(paragraphs),
         dropped=tuple(dropped),
         speaker=head.speaker,
-        occasion=head.occasion,
+        occasion=occasion,
         sections=tuple(sections),
     )
 

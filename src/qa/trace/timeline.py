@@ -1,0 +1,175 @@
+"""The records of a trace (a row per document, the change from the row before) and the pure rules that fill them."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from qa.check.normal import fold
+from qa.records import Citation
+
+# Below this share of characters in common, two years' clauses are different sentences: listed as rewritten,
+# not as a pile of character edits
+REWRITTEN_BELOW = 0.5
+_NUMBERING = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、]?)")
+_IGNORED = set("，。；：、！？“”‘’（）《》")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One sentence carrying the formulation: how it was found (exact, variant, related), the sentence as
+    written with the formulation at [start, end), the clause around it, the figure it gives, and where."""
+
+    how: str
+    sentence: str
+    start: int
+    end: int
+    clause: str
+    figure: str | None
+    citation: Citation
+    doc_id: str
+    passage_id: str
+    score: float
+
+    @property
+    def found(self) -> str:
+        return self.sentence[self.start : self.end]
+
+    def to_json(self) -> dict:
+        return {"how": self.how, "sentence": self.sentence, "start": self.start, "end": self.end,
+                "found": self.found, "clause": self.clause, "figure": self.figure, "doc_id": self.doc_id,
+                "passage_id": self.passage_id, "citation": self.citation.render(),
+                "citation_line": self.citation.quote_line(self.sentence), "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed from the previous document carrying the formulation: characters added and removed in its
+    clause (or rewritten when little is shared), and the figure before and after when it changed."""
+
+    since: str  # the previous row's label (its year, or date)
+    same: bool
+    rewritten: bool = False
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    figure_before: str | None = None
+    figure_after: str | None = None
+
+    @property
+    def figure_changed(self) -> bool:
+        return _figure(self.figure_before) != _figure(self.figure_after)
+
+    def summary(self) -> str:
+        """The change in words: 较2023年：增加“…”；删去“…”；数字 5%左右 → 4.5%-5%."""
+        parts = []
+        if self.same:
+            parts.append("提法相同")
+        elif self.rewritten:
+            parts.append("表述改写")
+        else:
+            if self.added:
+                parts.append("增加" + "、".join(f"“{a}”" for a in self.added))
+            if self.removed:
+                parts.append("删去" + "、".join(f"“{r}”" for r in self.removed))
+        if self.figure_changed:
+            parts.append(f"数字 {self.figure_before or '无'} → {self.figure_after or '无'}")
+        elif self.figure_after and self.same:
+            parts[-1] += f"（{self.figure_after}）"
+        return f"较{self.since}：" + "；".join(parts)
+
+    def to_json(self) -> dict:
+        return {"summary": self.summary(), "since": self.since, "same": self.same, "rewritten": self.rewritten, "added": list(self.added),
+                "removed": list(self.removed), "figure_before": self.figure_before,
+                "figure_after": self.figure_after, "figure_changed": self.figure_changed}
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One document in year order: its sentences carrying the formulation (the best first) and the change
+    from the previous row."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    year: int
+    kind: str
+    occurrences: tuple[Occurrence, ...]
+    change: Change | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年"
+
+    @property
+    def main(self) -> Occurrence:
+        return self.occurrences[0]
+
+    def to_json(self) -> dict:
+        return {"doc_id": self.doc_id, "title": self.title, "date": self.date, "year": self.year,
+                "kind": self.kind, "occurrences": [o.to_json() for o in self.occurrences],
+                "change": self.change.to_json() if self.change else None}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A formulation through the documents in scope: rows in year order, the years with documents in scope but
+    without it, its first and last year, and a notice (with suggestions) when there is nothing to show."""
+
+    phrase: str
+    rows: tuple[TraceRow, ...] = ()
+    absent: tuple[int, ...] = ()
+    documents: int = 0  # documents in scope
+    kind: str | None = None
+    years: tuple[int, int] | None = None
+    notice: str | None = None  # trace_not_found, trace_no_documents, empty_index
+    suggestions: tuple[str, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+
+    @property
+    def first(self) -> int | None:
+        return self.rows[0].year if self.rows else None
+
+    @property
+    def last(self) -> int | None:
+        return self.rows[-1].year if self.rows else None
+
+    def to_json(self) -> dict:
+        return {"phrase": self.phrase, "kind": self.kind, "years": list(self.years) if self.years else None,
+                "documents": self.documents, "first": self.first, "last": self.last, "absent": list(self.absent),
+                "rows": [r.to_json() for r in self.rows], "notice": self.notice,
+                "suggestions": list(self.suggestions), "seconds": round(self.seconds, 4)}
+
+
+def change_between(before: Occurrence, after: Occurrence, since: str) -> Change:
+    """The change from one year's formulation to the next: the clauses compared character by character
+    (folded, punctuation aside), and the figures."""
+    a, b = _compared(before.clause), _compared(after.clause)
+    figures = dict(figure_before=before.figure, figure_after=after.figure)
+    if a == b:
+        return Change(since, same=True, **figures)
+    similarity = Levenshtein.normalized_similarity(a, b)
+    if similarity < REWRITTEN_BELOW:
+        return Change(since, same=False, rewritten=True, **figures)
+    added, removed = [], []
+    for op in Levenshtein.opcodes(a, b):
+        if op.tag in ("delete", "replace"):
+            removed.append(a[op.src_start : op.src_end])
+        if op.tag in ("insert", "replace"):
+            added.append(b[op.dest_start : op.dest_end])
+    return Change(since, same=False, added=tuple(added), removed=tuple(removed), **figures)
+
+
+def _compared(clause: str) -> str:
+    """A clause as compared between years: folded, without punctuation or a leading number ((一), 一是)."""
+    folded = _NUMBERING.sub("", fold(clause)[0])
+    return "".join(ch for ch in folded if ch not in _IGNORED)
+
+
+def _figure(text: str | None) -> str | None:
+    return fold(text)[0].replace("－", "-").replace("—", "-") if text else None
+
+
+def absent_years(scope_years: set[int], found_years: set[int]) -> tuple[int, ...]:
+    """Years with a document in scope and none carrying the formulation."""
+    return tuple(sorted(scope_years - found_years))
