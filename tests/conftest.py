@@ -95,3 +95,19 @@ def qa_command() -> str:
     if not found:
         pytest.fail("the qa console script is not installed (run make install)")
     return found
+
+# Three years of a city's work reports and a speech, written for the trace tests: a formulation that grows
+# (稳中求进 → 稳中求进的工作总基调 → 稳中求进工作总基调), a growth target whose figure changes, a review of the past year
+TRACE_CORPUS = {
+    "2022年市政府工作报告.txt": "2022年市政府工作报告\n（2022年1月10日）\n各位代表：\n一、2021年工作回顾\n"
+    "过去一年，全市经济增长8%，超过预期目标。我们坚持稳中求进，经济运行总体平稳。\n二、2022年主要目标\n"
+    "今年全市经济增长预期目标为6%左右。要坚持稳中求进，推动高质量发展。\n",
+    "2023年市政府工作报告.txt": "2023年市政府工作报告\n（2023年1月12日）\n各位代表：\n一、2022年工作回顾\n"
+    "过去一年，全市经济增长5%，低于6%左右的预期目标。\n二、2023年主要目标\n"
+    "今年经济社会发展的主要预期目标是：\n全市生产总值增长5.5%左右，城镇新增就业3万人。\n要坚持稳中求进的工作总基调，推动高质量发展。\n",
+    "2024年市政府工作报告.txt": "2024年市政府工作报告\n（2024年1月15日）\n各位代表：\n一、2023年工作回顾\n"
+    "过去一年，全市经济增长5.2%。\n二、2024年主要目标\n今年全市经济增长预期目标为5%左右。"
+    "要坚持稳中求进工作总基调，加快发展新质生产力。\n",
+    "在2023年全市干部大会上的讲话.txt": "在2023年全市干部大会上的讲话\n（2023年6月1日）\n同志们：\n"
+    "今天召开全市干部大会。我们要坚持稳中求进工作总基调，推动高质量发展。\n",
+}

@@ -49,6 +49,15 @@ def milvus_app_url(seed_copy, tmp_path):
     yield from _app(seed_copy, tmp_path, "--backend", "milvus")
 
 
+@pytest.fixture
+def trace_app_url(seed_copy, tmp_path):
+    """The app over the seed and three years of a city's work reports (conftest.TRACE_CORPUS)."""
+    from conftest import TRACE_CORPUS, write_corpus
+
+    write_corpus(seed_copy.data_dir, TRACE_CORPUS)
+    yield from _app(seed_copy, tmp_path)
+
+
 def _app(seed_copy, tmp_path, *options):
     _need_browser()
     # a copy of the seed index, plus a file in the wrong encoding that the page must tell about
@@ -263,6 +272,45 @@ def test_checking_a_draft_in_browser(app_url, tmp_path):
         page.locator("#qa-check-docx").click()
         link = page.locator("#qa-check-exported a").first
         expect(link).to_have_attribute("download", "引文核对.docx", timeout=30_000)
+        browser.close()
+
+
+def test_tracing_a_formulation_in_browser_and_downloading_word(trace_app_url, tmp_path):
+    """提法演变: a formulation in, one row per year with its figure and the change, then the Word file."""
+    import zipfile
+
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400}, accept_downloads=True)
+        page.goto(trace_app_url)
+        page.get_by_role("tab", name="提法演变").click()
+        page.locator("#qa-trace-phrase textarea").fill("经济增长预期目标")
+        page.locator("#qa-trace-run").click()
+        rows = page.locator("#qa-trace-rows .qa-trace-row")
+        expect(rows).to_have_count(3, timeout=60_000)
+        expect(page.locator("#qa-trace-result .qa-trace-summary")).to_contain_text("最早 2022 年，最近 2024 年")
+        assert [rows.nth(i).locator(".qa-trace-year").inner_text() for i in range(3)] == ["2022", "2023", "2024"]
+        expect(rows.nth(0).locator("mark")).to_have_text("经济增长预期目标")
+        expect(rows.nth(1).locator(".qa-trace-change")).to_contain_text("数字 6%左右 → 5.5%左右")
+        expect(rows.nth(2)).to_contain_text("《2024年市政府工作报告》（2024年1月15日） › 二、2024年主要目标")
+        href = rows.nth(2).locator("a.qa-open").first.get_attribute("href")
+        assert href.startswith("doc/") and "&s=" in href
+        page.screenshot(path=str(tmp_path / "trace.png"), full_page=True)
+        page.locator("#qa-trace-docx").click()
+        link = page.locator("#qa-trace-exported a").first
+        expect(link).to_have_attribute("download", "提法演变-经济增长预期目标.docx", timeout=30_000)
+        with page.expect_download() as caught:
+            link.click()
+        saved = tmp_path / "trace.docx"
+        caught.value.save_as(saved)
+        with zipfile.ZipFile(saved) as docx:
+            assert "《2022年市政府工作报告》" in docx.read("word/footnotes.xml").decode()
+        # a phrase found nowhere: said so, with the closest formulations that do occur
+        page.locator("#qa-trace-phrase textarea").fill("新质量生产力")
+        page.locator("#qa-trace-run").click()
+        expect(page.locator("#qa-trace-result")).to_contain_text("出现过的相近提法：“新质生产力”", timeout=30_000)
         browser.close()
 
 

@@ -183,7 +183,8 @@ def trace_blocks(trace: Trace) -> list[tuple[str, list[tuple[str, str | None, st
         main = row.main
         blocks.append(("h2", [(f"{row.year}年　《{row.title}》{_HOW[main.how]}", None, None)]))
         blocks.append(("p", [("“" + main.sentence[: main.start], None, None), (main.found, "yellow", None),
-                             (main.sentence[main.end :] + "”", None, main.citation.render())]))
+                             (main.sentence[main.end :] + "”", None, main.citation.render())]
+                       + ([(f"（下段：{main.follows}）", None, None)] if main.follows else [])))
         if row.change is not None:
             blocks.append(("p", [(row.change.summary(), None, None)]))
     return blocks

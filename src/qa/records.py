@@ -192,19 +192,22 @@ class Filters:
         return cls(doc=(doc or "").strip() or None, years=years)
 
 
+YEARS_OPEN = (1000, 9999)  # the ends of a year range given on one side only
+
+
 def trace_years(first: int | str | None, last: int | str | None) -> tuple[int, int] | None:
     """The inclusive year range of a trace from its two ends, either optional (InvalidSetting unless YYYY)."""
     from qa.errors import InvalidSetting
 
     ends = []
-    for name, value in (("from", first), ("to", last)):
+    for name, value in (("起始年份", first), ("截止年份", last)):
         text = str(value).strip() if value is not None else ""
         if text and not (text.isdigit() and len(text) == 4):
             raise InvalidSetting(name=name, value=text, valid="四位年份，例如 2015")
         ends.append(int(text) if text else None)
     if ends == [None, None]:
         return None
-    low, high = ends[0] or 1000, ends[1] or 9999
+    low, high = ends[0] or YEARS_OPEN[0], ends[1] or YEARS_OPEN[1]
     return (min(low, high), max(low, high))
 
 

@@ -5,17 +5,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import File, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import File, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from qa.answer import Assistant
 from qa.app.document_page import render_document
 from qa.app.messages import error_message, message
-from qa.app.output import add_json, answer_json, documents_json
+from qa.app.output import add_json, answer_json, documents_json, trace_json
 from qa.check.draft import read_draft
-from qa.errors import QAError, TooLarge
+from qa.errors import InvalidSetting, QAError, TooLarge
 from qa.library import list_documents
-from qa.records import Filters
+from qa.export import export_trace
+from qa.records import Filters, trace_years
 from qa.search.when import as_of_year
 
 
@@ -51,6 +52,31 @@ def check(assistant: Assistant, draft: str, all_sentences: bool = False) -> dict
         return assistant.check(draft, all_sentences=bool(all_sentences)).to_json()
     except QAError as exc:
         return _error(exc)
+
+
+def trace(assistant: Assistant, phrase: str, kind: str | None = None, year_from=None, year_to=None) -> dict:
+    """提法演变 as `qa trace --json` prints it, or {"error": …}."""
+    try:
+        return trace_json(assistant.trace(phrase, kind or None, trace_years(year_from or None, year_to or None)))
+    except QAError as exc:
+        return _error(exc)
+
+
+TRACE_FORMATS = ("json", "docx", "md")
+
+
+def trace_file(assistant: Assistant, phrase: str, kind: str | None, year_from, year_to, format: str):
+    """(the timeline written to a temporary .docx or .md, None) or (None, the error's JSON)."""
+    try:
+        if format not in TRACE_FORMATS[1:]:
+            raise InvalidSetting(name="format", value=format, valid="、".join(TRACE_FORMATS))
+        found = assistant.trace(phrase, kind or None, trace_years(year_from or None, year_to or None))
+    except QAError as exc:
+        return None, _error(exc)
+    path = Path(tempfile.mkdtemp(prefix="trace-")) / f"trace.{format}"
+    if not found.rows:
+        return None, trace_json(found)
+    return export_trace(found, path), None
 
 
 def add(library, paths: list[str]) -> dict:
@@ -111,7 +137,8 @@ def signed_in(server, request) -> bool:
 def add_routes(server, assistant: Assistant, library=None) -> None:
     """Plain HTTP routes on the app's own server (FastAPI, under Gradio), for curl, scripts and citation links:
     GET /api/ask?question=…[&k&doc&year&as_of&per_document&after=previous question], /api/quotes?theme=…[&k&doc&year],
-    /api/documents, /api/check (draft=… or a file posted as multipart `file`; [&all_sentences=true]), POST /api/add
+    /api/documents, /api/check (draft=… or a file posted as multipart `file`; [&all_sentences=true]),
+    /api/trace?phrase=…[&kind&from&to&format=docx|md], POST /api/add
     (multipart files; only when the app may write), and /doc/{doc_id}?p=passage&s=start&e=end (the whole document at the cited place). Behind a login
     they answer only a signed-in browser session (or a script that posted /login first)."""
     def refused(request: Request) -> JSONResponse | None:
@@ -157,6 +184,20 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
             return _error(exc)
         return check(assistant, draft, all_sentences or asked)
 
+    def trace_route(request: Request, phrase: str = "", kind: str | None = None,
+                    year_from: str | None = Query(None, alias="from"), year_to: str | None = Query(None, alias="to"),
+                    format: str | None = None):
+        """JSON, or with format=docx / md the timeline as a file to download."""
+        if denied := refused(request):
+            return denied
+        if not format or format == "json":
+            return trace(assistant, phrase, kind, year_from, year_to)
+        path, failed = trace_file(assistant, phrase, kind, year_from, year_to, format.lower())
+        if failed is not None:
+            return JSONResponse(failed, status_code=400 if "error" in failed else 404)
+        name = "提法演变" + path.suffix
+        return FileResponse(path, filename=name)
+
     def add_route(request: Request, files: list[UploadFile] = File(...)):
         if denied := refused(request):
             return denied
@@ -167,6 +208,7 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
     if library is not None:
         server.add_api_route("/api/add", add_route, methods=["POST"])
     server.add_api_route("/api/check", check_route, methods=["GET", "POST"])
-    for path, route in (("/api/ask", ask_route), ("/api/quotes", quotes_route), ("/api/documents", documents_route)):
+    for path, route in (("/api/ask", ask_route), ("/api/quotes", quotes_route), ("/api/documents", documents_route),
+                        ("/api/trace", trace_route)):
         server.add_api_route(path, route, methods=["GET", "POST"])
     server.add_api_route("/doc/{doc_id}", document_route, methods=["GET"])

@@ -84,9 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("trace", "提法演变：一个提法在历年文档中怎么说、每年改了什么", cmd_trace, json_output=True)
     p.add_argument("phrase", help="提法，例如：稳中求进工作总基调、新质生产力、经济增长预期目标")
-    p.add_argument("--kind", choices=DOCUMENT_KINDS, help="只看这类文档（默认全部；提法中写了类别也可以）")
-    p.add_argument("--from", dest="year_from", type=int, metavar="YYYY", help="从哪一年起")
-    p.add_argument("--to", dest="year_to", type=int, metavar="YYYY", help="到哪一年止")
+    p.add_argument("--kind", metavar="KIND",
+                   help=f"只看这类文档：{'、'.join(DOCUMENT_KINDS)}（默认全部；提法中写了类别也可以）")
+    p.add_argument("--from", dest="year_from", metavar="YYYY", help="从哪一年起")
+    p.add_argument("--to", dest="year_to", metavar="YYYY", help="到哪一年止")
     p.add_argument("--no-update", action="store_true", help="不检查讲稿目录的变化")
     p.add_argument("--export", metavar="FILE", help="把演变表另存为 .docx（出处为脚注）或 .md")
 
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except QAError as exc:
         print(error_message(exc), file=sys.stderr)
-        return 2 if exc.code in ("invalid_setting", "empty_question") else 1
+        return 2 if exc.code in ("invalid_setting", "empty_question", "bad_phrase") else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `qa ask … | head`: the reader has gone, which is not an error

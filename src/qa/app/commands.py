@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa.app.messages import add_summary, build_summary, document_line, error_message, message, status_lines
 from qa.app.output import (add_json, answer_json, documents_json, print_answer, print_check, print_lines, print_outline,
-                           print_quotes, print_report, print_trace, progress_bar, safe)
+                           print_quotes, print_report, print_trace, progress_bar, safe, trace_json)
 from qa.errors import QAError
 from qa.export import export, export_check, export_path, export_trace
 from qa.records import DocumentStatus, Filters, trace_years
@@ -144,7 +144,7 @@ def cmd_trace(args) -> int:
     if args.export and trace.rows:
         export_trace(trace, Path(args.export))
     if args.json:
-        print(json.dumps(trace.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(trace_json(trace), ensure_ascii=False, indent=2))
     else:
         print_trace(trace)
     return 0 if trace.rows else 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa.errors import QAError
-from qa.records import BuildReport, DocumentStatus
+from qa.records import YEARS_OPEN, BuildReport, DocumentStatus
 
 _REASONS = {
     "unknown_encoding": "无法确定文字编码（不是 UTF-8、UTF-16、GBK/GB18030 或 Big5 的中文文本）",
@@ -102,7 +102,7 @@ _TEMPLATES = {
     "trace_not_found": "在{scope}中没有找到“{phrase}”这个提法。{suggestions}",
     "trace_suggest": "出现过的相近提法：{items}。",
     "trace_no_suggestion": "请换一个写法，或用 qa list 查看已索引的文档。",
-    "trace_no_documents": "没有符合条件（{scope}）的文档。请放宽类别或年份，或用 qa list 查看已索引的文档。",
+    "trace_no_documents": "没有{scope}。请放宽类别或年份，或用 qa list 查看已索引的文档。",
     "no_document_matches": "没有符合筛选条件（文档、年份）的文档。请放宽筛选条件，或用 qa list 查看已索引的文档。",
 }
 
@@ -217,9 +217,9 @@ def trace_scope(kind: str | None, years) -> str:
     elif years[0] == years[1]:
         span = f"{years[0]}年"
     else:
-        span = f"{years[1]}年以前" if years[0] <= 1000 else f"{years[0]}年以来" if years[1] >= 9999 else \
+        span = f"{years[1]}年以前" if years[0] <= YEARS_OPEN[0] else f"{years[0]}年以来" if years[1] >= YEARS_OPEN[1] else \
             f"{years[0]}—{years[1]}年"
-    return f"{span}{'的' if span else ''}{kind or '已索引的文档'}"
+    return f"{span}的{kind or '文档'}" if span else (kind or "已索引的文档")
 
 
 def trace_notice(trace) -> str:

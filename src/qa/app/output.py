@@ -201,7 +201,8 @@ def trace_lines(trace) -> list[str]:
         main = row.main
         how = {"exact": "", "variant": "（相近提法）", "related": "（相关表述）"}[main.how]
         lines += ["", f"【{row.year}】《{row.title}》{how}",
-                  f"  “{main.sentence[:main.start]}【{main.found}】{main.sentence[main.end:]}”",
+                  f"  “{main.sentence[:main.start]}【{main.found}】{main.sentence[main.end:]}”"
+                  + (f"（下段：{main.follows}）" if main.follows else ""),
                   f"  出处：{main.citation.render()}"]
         if row.change is not None:
             lines.append(f"  {row.change.summary()}")
@@ -211,4 +212,15 @@ def trace_lines(trace) -> list[str]:
 
 
 def print_trace(trace) -> None:
-    print_lines(trace_lines(trace))
+    print_lines(trace_lines(trace), file=None if trace.rows else sys.stderr)
+
+
+def trace_json(trace) -> dict:
+    """A trace as `qa trace --json` prints it: Trace.to_json, with the message in words when there is nothing
+    to show."""
+    from qa.app.messages import trace_notice
+
+    out = trace.to_json()
+    if trace.notice:
+        out["message"] = trace_notice(trace)
+    return out

@@ -10,6 +10,8 @@ from qa.app import api
 from qa.app.cards import COPY_JS, CSS, SCROLL_TO_ANSWER, escape, render_answer, render_quotes
 from qa.app.check_tab import check_tab
 from qa.app.check_view import CHECK_CSS
+from qa.app.trace_tab import trace_tab
+from qa.app.trace_view import TRACE_CSS
 from qa.app.library_tab import ALL_DOCUMENTS, Library, download_path, library_tab, wire_library
 from qa.app.messages import build_summary, error_message, message
 from qa.app.output import progress_bar
@@ -168,6 +170,8 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
                 quote_doc = _quotes_tab(gr, assistant, titles)
             with gr.Tab("引文核对", id="check"):
                 check_tab(gr, assistant, uploads)
+            with gr.Tab("提法演变", id="trace"):
+                trace_tab(gr, assistant, uploads)
             with gr.Tab("文档管理", id="library"):
                 lib_outputs, lib_values, actions = library_tab(gr, library, writable)
 
@@ -189,7 +193,8 @@ def build_app(assistant: Assistant, notices: list[str] = (), writable: bool = Tr
 
 def json_api(gr, assistant: Assistant, library: Library | None = None) -> None:
     """Endpoints that return JSON (the objects of `qa ask --json`, `qa quotes --json`, `qa list --json`,
-    `qa add --json`), for gradio_client and plain HTTP: /gradio_api/call/ask, /quotes, /documents, and /add when
+    `qa add --json`, `qa check --json`, `qa trace --json`), for gradio_client and plain HTTP: /gradio_api/call/ask,
+    /quotes, /documents, /check, /trace, and /add when
     the app may write. Only the question or theme is needed."""
 
     def ask(question: str, k: int = 0, doc: str = "", year: str = "", as_of: str = "", per_document: int = 0,
@@ -213,6 +218,12 @@ def json_api(gr, assistant: Assistant, library: Library | None = None) -> None:
         sentences outside quotation marks."""
         return api.check(assistant, draft, all_sentences)
 
+    def trace(phrase: str, kind: str = "", year_from: str = "", year_to: str = "") -> dict:
+        """提法演变: the formulation in each document in year order (its sentence, how it was found, the figure it
+        gives, the citation) and the change from the year before; kind: 政府工作报告, 党代会报告, 决议, 讲话 or 其他;
+        year_from / year_to: YYYY, either optional."""
+        return api.trace(assistant, phrase, kind, year_from, year_to)
+
     def add(files: list[gr.FileData]) -> dict:
         """Add files (uploaded with gradio_client's handle_file) to the library and the index: added, replaced,
         unchanged, duplicates, rejected (with the reason), the index update, and the same in words."""
@@ -222,7 +233,7 @@ def json_api(gr, assistant: Assistant, library: Library | None = None) -> None:
     # gradio is imported in this function only, so the hint is given as an object, not a string to resolve
     add.__annotations__ = {"files": list[gr.FileData], "return": dict}
 
-    for fn in (ask, quotes, documents, check) + ((add,) if library is not None else ()):
+    for fn in (ask, quotes, documents, check, trace) + ((add,) if library is not None else ()):
         gr.api(fn, api_name=fn.__name__)
 
 
@@ -276,7 +287,7 @@ def serve(settings: Settings) -> None:
         auth=auth,
         max_file_size=f"{settings.limits.file_mb}mb",
         theme=gr.themes.Default(font=FONTS, font_mono=["monospace"]),
-        css=CSS + CHECK_CSS,
+        css=CSS + CHECK_CSS + TRACE_CSS,
         js=COPY_JS,
         footer_links=[],
         app_kwargs={"middleware": [Middleware(ChineseFirst)]},

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from qa.check.normal import fold
-from qa.records import Citation
+from qa.records import YEARS_OPEN, Citation
+from qa.trace.match import FIGURE
 
 # Below this share of characters in common, two years' clauses are different sentences: listed as rewritten,
 # not as a pile of character edits
@@ -31,6 +32,8 @@ class Occurrence:
     doc_id: str
     passage_id: str
     score: float
+    offset: int = 0  # where the sentence starts in its passage's text
+    follows: str | None = None  # the next paragraph's first sentence, for a sentence announcing it with ：
 
     @property
     def found(self) -> str:
@@ -38,8 +41,9 @@ class Occurrence:
 
     def to_json(self) -> dict:
         return {"how": self.how, "sentence": self.sentence, "start": self.start, "end": self.end,
-                "found": self.found, "clause": self.clause, "figure": self.figure, "doc_id": self.doc_id,
-                "passage_id": self.passage_id, "citation": self.citation.render(),
+                "found": self.found, "clause": self.clause, "figure": self.figure, "follows": self.follows, "doc_id": self.doc_id,
+                "passage_id": self.passage_id, "passage_start": self.offset + self.start,
+                "passage_end": self.offset + self.end, "citation": self.citation.render(),
                 "citation_line": self.citation.quote_line(self.sentence), "score": round(self.score, 4)}
 
 
@@ -135,10 +139,18 @@ class Trace:
         return self.rows[-1].year if self.rows else None
 
     def to_json(self) -> dict:
-        return {"phrase": self.phrase, "kind": self.kind, "years": list(self.years) if self.years else None,
+        years = [None if y in YEARS_OPEN else y for y in self.years] if self.years else None  # open ends
+        return {"phrase": self.phrase, "kind": self.kind, "years": years,
                 "documents": self.documents, "first": self.first, "last": self.last, "absent": list(self.absent),
                 "rows": [r.to_json() for r in self.rows], "notice": self.notice,
                 "suggestions": list(self.suggestions), "seconds": round(self.seconds, 4)}
+
+
+def closest_before(before: tuple[Occurrence, ...], after: Occurrence) -> Occurrence:
+    """Of the previous year's sentences, the one put most like this year's: what the year's wording is compared
+    with (a report that names it in its review and in its plan is compared plan to plan)."""
+    target = _compared(after.clause)
+    return max(before, key=lambda o: Levenshtein.normalized_similarity(_compared(o.clause), target))
 
 
 def change_between(before: Occurrence, after: Occurrence, since: str) -> Change:
@@ -161,8 +173,9 @@ def change_between(before: Occurrence, after: Occurrence, since: str) -> Change:
 
 
 def _compared(clause: str) -> str:
-    """A clause as compared between years: folded, without punctuation or a leading number ((一), 一是)."""
-    folded = _NUMBERING.sub("", fold(clause)[0])
+    """A clause as compared between years: folded, without punctuation, a leading number ((一), 一是) or figures."""
+    # figures are compared on their own (数字 6%以上 → 5.5%左右), not as characters added and removed
+    folded = FIGURE.sub("#", _NUMBERING.sub("", fold(clause)[0]))
     return "".join(ch for ch in folded if ch not in _IGNORED)
 
 

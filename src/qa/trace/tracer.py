@@ -14,7 +14,7 @@ from qa.ingest.chunk import split_sentences
 from qa.ingest.metadata import DOCUMENT_KINDS, document_kind
 from qa.records import Citation, Passage
 from qa.trace.match import Found, Phrase, clause, closest, figure_near, find
-from qa.trace.timeline import Occurrence, Trace, TraceRow, absent_years, change_between
+from qa.trace.timeline import Occurrence, Trace, TraceRow, absent_years, change_between, closest_before
 
 MIN_PHRASE = 2  # characters: one character is in every document
 MAX_PHRASE = 60  # a formulation, not a paragraph (引文核对 checks those)
@@ -33,7 +33,7 @@ def parse_phrase(text: str | None, kind: str | None) -> tuple[str, str | None]:
     filter when none is given. BadPhrase when empty or too short, InvalidSetting for an unknown kind."""
     phrase = (text or "").strip()
     if kind is not None and kind not in DOCUMENT_KINDS:
-        raise InvalidSetting(name="kind", value=kind, valid="、".join(DOCUMENT_KINDS))
+        raise InvalidSetting(name="文档类别", value=kind, valid="、".join(DOCUMENT_KINDS))
     m = _KIND_IN_PHRASE.search(phrase)
     if m and phrase.replace(m.group(0), "").strip():
         kind = kind or m.group(1)
@@ -133,17 +133,20 @@ class Tracer:
             if hit is None:
                 continue
             a, b = clause(sentence, hit.start, hit.end)
-            figure = figure_near(sentence, hit.end)
-            if figure is None and sentence.rstrip().endswith("："):
-                figure = self._figure_following(i)
+            figure, follows = figure_near(sentence, hit.end), None
+            if sentence.rstrip().endswith("："):
+                follows = self._following(i)
+                figure = figure or (figure_near(follows, 0) if follows else None)
             yield order, Occurrence(hit.how, sentence, hit.start, hit.end, sentence[a:b], figure,
-                                    Citation.of(passage), passage.doc_id, passage.passage_id, hit.score)
+                                    Citation.of(passage), passage.doc_id, passage.passage_id, hit.score, span.start,
+                                    follows)
 
-    def _figure_following(self, i: int) -> str | None:
-        """The first figure of the next paragraph, for a sentence announcing it (…主要预期目标是：)."""
-        if i + 1 < len(self.source.passages) and self.source.passages[i + 1].doc_id == self.source.passages[i].doc_id:
-            text = self.source.passages[i + 1].text
-            return figure_near(text, 0)
+    def _following(self, i: int) -> str | None:
+        """The first sentence of the next paragraph of the same document (what …主要预期目标是： announces)."""
+        passages = self.source.passages
+        if i + 1 < len(passages) and passages[i + 1].doc_id == passages[i].doc_id:
+            spans = split_sentences(passages[i + 1].text)
+            return passages[i + 1].text[spans[0].start : spans[0].end] if spans else None
         return None
 
     def _rows(self, phrase: Phrase, found: dict[str, list[tuple[int, int, Occurrence]]]) -> tuple[TraceRow, ...]:
@@ -165,7 +168,9 @@ class Tracer:
             occurrences = tuple(o for _, _, o in sorted(found[doc_id], key=rank)[:PER_DOCUMENT])
             if rows and rows[-1].year < d["year"]:
                 before = rows[-1]
-            change = change_between(before.main, occurrences[0], before.label) if before else None
+            change = None
+            if before is not None:
+                change = change_between(closest_before(before.occurrences, occurrences[0]), occurrences[0], before.label)
             rows.append(TraceRow(doc_id, d["title"], d.get("date"), d["year"], d["kind"], occurrences, change))
         return tuple(rows)
 
