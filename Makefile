@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CONSTRAINTS := constraints.txt
 TORCH ?= torch==2.13.0
 
-.PHONY: install install-test run test test-fast bench bench-engines bench-corpus bench-scale bench-milvus reranker constraints clean-index
+.PHONY: install install-test run test test-fast bench bench-engines bench-corpus bench-scale bench-milvus bench-trace reranker constraints clean-index
 
 install: $(VENV)/.core
 
@@ -54,6 +54,11 @@ bench-scale: install
 # The same synthetic libraries on Milvus Lite (100k and 1M passages): insert rate, question p50/p95, memory
 bench-milvus: install
 	$(PY) scripts/bench_milvus.py
+
+# 提法演变 over a whole library: INDEX=folder of an index (e.g. the seed + the 192 shared documents)
+INDEX ?= index
+bench-trace: install
+	$(PY) scripts/bench_trace.py --index $(INDEX)
 
 # Train the reranker anew from the bundled weights and ../shared/data, seeded (about an hour on 2 cores):
 # writes src/qa/search/trained/ (the adapter file and its record). See docs/EVALUATION.md, "The reranker".
