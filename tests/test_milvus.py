@@ -266,3 +266,23 @@ def test_cli_checks_a_drafts_quotations_against_milvus(tmp_path, capsys):
     assert main(["check", str(draft), "--no-update", *where]) == 0
     out = capsys.readouterr().out
     assert out.startswith("核对 2 处引文：原文一致 1，未找到 1") and "《乙报告》" in out
+
+
+def test_a_trace_on_milvus_is_the_trace_on_our_own_files(tmp_path):
+    """提法演变 reads every passage through the reader: both backends give the same timeline."""
+    from conftest import TRACE_CORPUS
+
+    traces = []
+    for backend in ("local", "milvus"):
+        settings = _settings(tmp_path / backend, backend, TRACE_CORPUS)
+        indexer.sync(settings, FakeEmbedder())
+        assistant, _ = Assistant.open(settings, embedder=FakeEmbedder(), update=False)
+        try:
+            traces.append([assistant.trace(p).to_json() for p in ("稳中求进工作总基调", "经济增长预期目标")])
+        finally:
+            assistant.close()
+    for trace in traces:
+        for t in trace:
+            t.pop("seconds")
+    assert traces[0] == traces[1]
+    assert [r["year"] for r in traces[1][1]["rows"]] == [2022, 2023, 2024]
