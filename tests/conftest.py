@@ -35,6 +35,31 @@ TINY = {
 }
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_app(root: Path, files: dict[str, str]):
+    """The browser app and its HTTP routes over these files (the fake embedder), in this process: yields its URL."""
+    from qa.answer import Assistant
+    from qa.app import api
+    from qa.app.ui import build_app
+
+    write_corpus(root / "data", files)
+    assistant, _ = Assistant.open(Settings(data_dir=root / "data", index_dir=root / "index"), FakeEmbedder())
+    app = build_app(assistant)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    api.add_routes(app.app, assistant)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+    assistant.close()
+
+
 @pytest.fixture
 def fake():
     return FakeEmbedder()

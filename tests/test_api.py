@@ -2,41 +2,23 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
+from conftest import free_port
 
 from qa.answer import Assistant
 from qa.app import api
 from qa.app.ui import build_app
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from conftest import TINY, write_corpus
-    from fakes import FakeEmbedder
+    from conftest import TINY, serve_app
 
-    from qa.settings import Settings
-
-    root = tmp_path_factory.mktemp("api")
-    write_corpus(root / "data", TINY)
-    assistant, _ = Assistant.open(Settings(data_dir=root / "data", index_dir=root / "index"), FakeEmbedder())
-    app = build_app(assistant)
-    port = _free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    api.add_routes(app.app, assistant)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-    assistant.close()
+    yield from serve_app(tmp_path_factory.mktemp("api"), TINY)
 
 
 def test_ask_through_gradio_client_returns_the_cli_objects(served):
@@ -114,7 +96,7 @@ def test_a_real_login_opens_the_routes(tmp_path):
     write_corpus(tmp_path / "data", TINY)
     assistant, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), FakeEmbedder())
     app = build_app(assistant)
-    port = _free_port()
+    port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=("张三", "口令"))
     api.add_routes(app.app, assistant)
     url = f"http://127.0.0.1:{port}/"
@@ -148,7 +130,7 @@ def writable(tmp_path, monkeypatch):
     assistant, _ = Assistant.open(Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "index"), FakeEmbedder())
     library = Library(assistant, uploads)
     app = build_app(assistant, uploads=uploads, library=library)
-    port = _free_port()
+    port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     api.add_routes(app.app, assistant, library)
     yield f"http://127.0.0.1:{port}/", library

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -77,31 +76,11 @@ def test_trace_bad_input_in_chinese(capsys, where, args, code, words):
     assert words in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from fakes import FakeEmbedder
+    from conftest import serve_app
 
-    from qa.answer import Assistant
-    from qa.app import api
-    from qa.app.ui import build_app
-    from qa.settings import Settings
-
-    root = tmp_path_factory.mktemp("trace-api")
-    write_corpus(root / "data", TRACE_CORPUS)
-    assistant, _ = Assistant.open(Settings(data_dir=root / "data", index_dir=root / "index"), FakeEmbedder())
-    app = build_app(assistant)
-    port = _free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    api.add_routes(app.app, assistant)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-    assistant.close()
+    yield from serve_app(tmp_path_factory.mktemp("trace-api"), TRACE_CORPUS)
 
 
 def _get(url: str):

@@ -148,14 +148,24 @@ def check_markdown(report: CheckReport) -> str:
     """The checked draft as Markdown: each quotation followed by a footnote with its verdict and source."""
     lines, notes = ["# 引文核对", ""], []
     for runs in check_blocks(report):
-        text = ""
-        for chunk, verdict, note in runs:
-            text += f"**{chunk}**" if verdict in ("altered", "not_found", "wrong_source") and chunk.strip() else chunk
-            if note:
-                notes.append(note)
-                text += f"[^{len(notes)}]"
-        lines += [text, ""]
-    lines += [f"[^{i}]: {note}" for i, note in enumerate(notes, start=1)]
+        lines += [_markdown_runs(runs, notes, lambda v: v in ("altered", "not_found", "wrong_source")), ""]
+    return _with_notes(lines, notes)
+
+
+def _markdown_runs(runs, notes: list[str], bold) -> str:
+    """A paragraph of runs (text, mark, note) as Markdown: a run whose mark bold() accepts in bold, each note a
+    [^n] reference (the note appended to notes)."""
+    text = ""
+    for chunk, mark, note in runs:
+        text += f"**{chunk}**" if bold(mark) and chunk.strip() else chunk
+        if note:
+            notes.append(note)
+            text += f"[^{len(notes)}]"
+    return text
+
+
+def _with_notes(lines: list[str], notes: list[str]) -> str:
+    lines = lines + [f"[^{i}]: {note}" for i, note in enumerate(notes, start=1)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -194,18 +204,8 @@ def trace_markdown(trace: Trace) -> str:
     """A trace as Markdown: a section per year, the formulation in bold, each citation a [^n] footnote."""
     lines, notes = [f"# 提法演变：{trace.phrase}", ""], []
     for style, runs in trace_blocks(trace):
-        if style == "h2":
-            lines += [f"## {runs[0][0]}", ""]
-            continue
-        text = ""
-        for chunk, colour, note in runs:
-            text += f"**{chunk}**" if colour and chunk else chunk
-            if note:
-                notes.append(note)
-                text += f"[^{len(notes)}]"
-        lines += [text, ""]
-    lines += [f"[^{i}]: {note}" for i, note in enumerate(notes, start=1)]
-    return "\n".join(lines).rstrip() + "\n"
+        lines += [f"## {runs[0][0]}" if style == "h2" else _markdown_runs(runs, notes, bool), ""]
+    return _with_notes(lines, notes)
 
 
 def export_trace(trace: Trace, path: Path) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 from qa.answer import Assistant
 from qa.app.cards import escape
 from qa.app.check_view import render_check
-from qa.app.library_tab import download_path, forget_uploads
+from qa.app.library_tab import export_buttons, forget_uploads
 from qa.app.messages import error_message
 from qa.check.draft import read_draft
 from qa.errors import QAError
@@ -46,20 +46,11 @@ def check_tab(gr, assistant: Assistant, uploads: Path | None = None) -> None:
             run = gr.Button("核对引文", variant="primary", elem_id="qa-check")
     result = gr.HTML(elem_id="qa-check-result")
     report = gr.State(None)
-    with gr.Row():
-        to_word = gr.Button("导出核对结果（Word，引文着色、出处为脚注）", size="sm", elem_id="qa-check-docx")
-        to_markdown = gr.Button("导出为 Markdown", size="sm", elem_id="qa-check-md")
-    exported = gr.File(label="导出的文件", visible=False, elem_id="qa-check-exported")
+    export_buttons(gr, report, "导出核对结果（Word，引文着色、出处为脚注）", "qa-check", export_check,
+                   lambda _: "引文核对", uploads)
 
     def handle(text, file, all_sentences):
         return check_draft(assistant, text, file, all_sentences, uploads)
 
-    def download(value, suffix):
-        if value is None:
-            return gr.update(value=None, visible=False)
-        return gr.update(value=str(export_check(value, download_path(uploads, f"引文核对{suffix}"))), visible=True)
-
     run.click(handle, [draft, upload, every], [result, report], api_name=False,
               show_progress="minimal", show_progress_on=[result])
-    to_word.click(lambda r: download(r, ".docx"), report, exported, api_name=False)
-    to_markdown.click(lambda r: download(r, ".md"), report, exported, api_name=False)

@@ -46,6 +46,23 @@ def download_path(folder: Path | None, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix="download-", dir=folder)) / name
 
 
+def export_buttons(gr, state, word_label: str, prefix: str, write, name, uploads: Path | None) -> None:
+    """Word and Markdown buttons under a result kept in state, and the file they make for the browser:
+    write(value, path) writes it, name(value) names it (without the suffix)."""
+    with gr.Row():
+        to_word = gr.Button(word_label, size="sm", elem_id=f"{prefix}-docx")
+        to_markdown = gr.Button("导出为 Markdown", size="sm", elem_id=f"{prefix}-md")
+    exported = gr.File(label="导出的文件", visible=False, elem_id=f"{prefix}-exported")
+
+    def download(value, suffix):
+        if value is None:
+            return gr.update(value=None, visible=False)
+        return gr.update(value=str(write(value, download_path(uploads, name(value) + suffix))), visible=True)
+
+    to_word.click(lambda value: download(value, ".docx"), state, exported, api_name=False)
+    to_markdown.click(lambda value: download(value, ".md"), state, exported, api_name=False)
+
+
 class Library:
     """The 文档管理 tab's actions: one at a time, each followed by the assistant serving the new index.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa.answer import Assistant
 from qa.app.cards import escape
-from qa.app.library_tab import download_path
+from qa.app.library_tab import export_buttons
 from qa.app.messages import error_message
 from qa.app.trace_view import render_trace
 from qa.errors import QAError
@@ -45,22 +45,12 @@ def trace_tab(gr, assistant: Assistant, uploads: Path | None = None) -> None:
     run = gr.Button("查看演变", variant="primary", elem_id="qa-trace-run")
     result = gr.HTML(elem_id="qa-trace-result")
     trace = gr.State(None)
-    with gr.Row():
-        to_word = gr.Button("导出演变表（Word，出处为脚注）", size="sm", elem_id="qa-trace-docx")
-        to_markdown = gr.Button("导出为 Markdown", size="sm", elem_id="qa-trace-md")
-    exported = gr.File(label="导出的文件", visible=False, elem_id="qa-trace-exported")
+    export_buttons(gr, trace, "导出演变表（Word，出处为脚注）", "qa-trace", export_trace,
+                   lambda t: "提法演变-" + re.sub(r"[^\w]+", "", t.phrase)[:20], uploads)  # a name any file system takes
 
     def handle(phrase_value, kind_value, first, last):
         return trace_phrase(assistant, phrase_value, kind_value, first, last)
 
-    def download(value, suffix):
-        if value is None:
-            return gr.update(value=None, visible=False)
-        name = "提法演变-" + re.sub(r"[^\w]+", "", value.phrase)[:20] + suffix  # a name every file system takes
-        return gr.update(value=str(export_trace(value, download_path(uploads, name))), visible=True)
-
     inputs = [phrase, kind, year_from, year_to]
     phrase.submit(handle, inputs, [result, trace], api_name=False)
     run.click(handle, inputs, [result, trace], api_name=False, show_progress="minimal", show_progress_on=[result])
-    to_word.click(lambda t: download(t, ".docx"), trace, exported, api_name=False)
-    to_markdown.click(lambda t: download(t, ".md"), trace, exported, api_name=False)

@@ -52,18 +52,13 @@ def _link(o: Occurrence) -> str:
 def _change(change: Change | None) -> str:
     if change is None:
         return '<div class="qa-trace-change">最早出现。</div>'
-    parts = []
-    if change.same:
-        parts.append("提法相同")
-    elif change.rewritten:
-        parts.append("表述改写")
-    else:
-        parts += [f"增加<ins>{escape(a)}</ins>" for a in change.added]
-        parts += [f"删去<del>{escape(r)}</del>" for r in change.removed]
-    if change.figure_changed:
-        parts.append(f'数字 <span class="qa-trace-figure">{escape(change.figure_before or "无")} → '
-                     f'{escape(change.figure_after or "无")}</span>')
-    return f'<div class="qa-trace-change">较{escape(change.since)}：{"；".join(parts)}</div>'
+    html = {"same": lambda _: "提法相同", "rewritten": lambda _: "表述改写",
+            "added": lambda t: "、".join(f"增加<ins>{escape(a)}</ins>" for a in t),
+            "removed": lambda t: "、".join(f"删去<del>{escape(r)}</del>" for r in t),
+            "figure": lambda t: f'数字 <span class="qa-trace-figure">{escape(t[0])} → {escape(t[1])}</span>',
+            "figure_kept": lambda t: f"（{escape(t[0])}）"}
+    said = "；".join(html[name](texts) for name, texts in change.parts()).replace("；（", "（")
+    return f'<div class="qa-trace-change">较{escape(change.since)}：{said}</div>'
 
 
 def _row(row: TraceRow) -> str:

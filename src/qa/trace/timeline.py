@@ -64,23 +64,27 @@ class Change:
     def figure_changed(self) -> bool:
         return _figure(self.figure_before) != _figure(self.figure_after)
 
+    def parts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """What to say, in order: ("same" | "rewritten", ()), ("added", texts), ("removed", texts),
+        ("figure", (before, after)) or ("figure_kept", (figure,))."""
+        parts: list[tuple[str, tuple[str, ...]]] = []
+        if self.same or self.rewritten:
+            parts.append(("same" if self.same else "rewritten", ()))
+        parts += [(name, texts) for name, texts in (("added", self.added), ("removed", self.removed)) if texts]
+        if self.figure_changed:
+            parts.append(("figure", (self.figure_before or "无", self.figure_after or "无")))
+        elif self.figure_after and self.same:
+            parts.append(("figure_kept", (self.figure_after,)))
+        return parts
+
     def summary(self) -> str:
         """The change in words: 较2023年：增加“…”；删去“…”；数字 5%左右 → 4.5%-5%."""
-        parts = []
-        if self.same:
-            parts.append("提法相同")
-        elif self.rewritten:
-            parts.append("表述改写")
-        else:
-            if self.added:
-                parts.append("增加" + "、".join(f"“{a}”" for a in self.added))
-            if self.removed:
-                parts.append("删去" + "、".join(f"“{r}”" for r in self.removed))
-        if self.figure_changed:
-            parts.append(f"数字 {self.figure_before or '无'} → {self.figure_after or '无'}")
-        elif self.figure_after and self.same:
-            parts[-1] += f"（{self.figure_after}）"
-        return f"较{self.since}：" + "；".join(parts)
+        words = {"same": lambda _: "提法相同", "rewritten": lambda _: "表述改写",
+                 "added": lambda t: "增加" + "、".join(f"“{a}”" for a in t),
+                 "removed": lambda t: "删去" + "、".join(f"“{r}”" for r in t),
+                 "figure": lambda t: f"数字 {t[0]} → {t[1]}", "figure_kept": lambda t: f"（{t[0]}）"}
+        said = "；".join(words[name](texts) for name, texts in self.parts())
+        return f"较{self.since}：" + said.replace("；（", "（")
 
     def to_json(self) -> dict:
         return {"summary": self.summary(), "since": self.since, "same": self.same, "rewritten": self.rewritten, "added": list(self.added),
