@@ -30,7 +30,8 @@ _REVIEW = re.compile(r"回顾|过去[一二三四五六七八九十\d]*年")
 
 def parse_phrase(text: str | None, kind: str | None) -> tuple[str, str | None]:
     """(the formulation, the document kind): a kind named in the phrase (政府工作报告中的经济增长预期目标) becomes the
-    filter when none is given. BadPhrase when empty or too short, InvalidSetting for an unknown kind."""
+    filter when none is given. BadPhrase when empty, one character or too long; InvalidSetting for an unknown
+    kind."""
     phrase = (text or "").strip()
     if kind is not None and kind not in DOCUMENT_KINDS:
         raise InvalidSetting(name="文档类别", value=kind, valid="、".join(DOCUMENT_KINDS))
@@ -62,7 +63,7 @@ class Tracer:
         self.of_document: dict[str, list[int]] = {}
         for i, p in enumerate(source.passages):
             self.of_document.setdefault(p.doc_id, []).append(i)
-        self._clauses: list[str] | None = None
+        self._clauses: tuple[list[str], list[str]] | None = None  # (every clause, its document): made on first use
         self._pairs: tuple[np.ndarray, np.ndarray] | None = None  # the corpus's character pairs, sorted: made on first use
 
     def trace(self, text: str, kind: str | None = None, years: tuple[int, int] | None = None) -> Trace:
@@ -177,17 +178,15 @@ class Tracer:
     def suggest(self, phrase: Phrase, scope: set[str]) -> tuple[str, ...]:
         """The closest formulations that do occur in scope: clauses most like the phrase, the part aligned with
         it, most frequent first among the closest."""
-        if self._clauses is None:
-            self._clauses, self._clause_doc = [], []
-            for p, text in zip(self.source.passages, self.source.texts):
-                for part in re.split(r"[，。；：！？、\x01]", text):
-                    if len(part) >= MIN_PHRASE:
-                        self._clauses.append(part)
-                        self._clause_doc.append(p.doc_id)
+        if self._clauses is None:  # made once, then assigned whole: threads share the tracer
+            clauses = [(part, p.doc_id) for p, text in zip(self.source.passages, self.source.texts)
+                       for part in re.split(r"[，。；：！？、\x01]", text) if len(part) >= MIN_PHRASE]
+            self._clauses = ([c for c, _ in clauses], [d for _, d in clauses])
+        texts, owners = self._clauses
         found: dict[str, list[float]] = {}
-        for part, _, j in process.extract(phrase.needle, self._clauses, scorer=fuzz.partial_ratio,
+        for part, _, j in process.extract(phrase.needle, texts, scorer=fuzz.partial_ratio,
                                           limit=300, score_cutoff=50):
-            if self._clause_doc[j] not in scope:
+            if owners[j] not in scope:
                 continue
             near = closest(phrase.needle, part) if len(phrase.needle) >= 3 else None
             if near is not None:
