@@ -180,18 +180,13 @@ def export_check(report: CheckReport, path: Path) -> Path:
     return _write(Path(path), lambda: check_markdown(report), word)
 
 
-_HOW = {"exact": "", "variant": "（相近提法）", "related": "（相关表述）"}
-
-
 def trace_blocks(trace: Trace) -> list[tuple[str, list[tuple[str, str | None, str | None]]]]:
-    """A trace as (style, runs): a heading per year, the sentence with the formulation highlighted and its
-    citation as a footnote, then the change from the year before."""
-    years = "、".join(str(y) for y in trace.absent)
-    blocks = [("p", [(f"最早出现：{trace.first}年；最近：{trace.last}年。" + (f"没有出现的年份：{years}。" if years else ""),
-                      None, None)])]
+    """A trace as (style, runs): its span of years, a heading per year, the sentence with the formulation
+    highlighted and its citation as a footnote, then the change from the year before."""
+    blocks = [("p", [(line, None, None)]) for line in trace.summary()]
     for row in trace.rows:
         main = row.main
-        blocks.append(("h2", [(f"{row.year}年　《{row.title}》{_HOW[main.how]}", None, None)]))
+        blocks.append(("h2", [(f"{row.year}年　《{row.title}》{main.how_note}", None, None)]))
         blocks.append(("p", [("“" + main.sentence[: main.start], None, None), (main.found, "yellow", None),
                              (main.sentence[main.end :] + "”", None, main.citation.render())]
                        + ([(f"（下段：{main.follows}）", None, None)] if main.follows else [])))

@@ -68,7 +68,7 @@ TRACE_FORMATS = ("json", "docx", "md")
 def trace_file(assistant: Assistant, phrase: str, kind: str | None, year_from, year_to, format: str):
     """(the timeline written to a temporary .docx or .md, None) or (None, the error's JSON)."""
     try:
-        if format not in TRACE_FORMATS[1:]:
+        if format not in TRACE_FORMATS:
             raise InvalidSetting(name="format", value=format, valid="、".join(TRACE_FORMATS))
         found = assistant.trace(phrase, kind or None, trace_years(year_from or None, year_to or None))
     except QAError as exc:
@@ -190,9 +190,10 @@ def add_routes(server, assistant: Assistant, library=None) -> None:
         """JSON, or with format=docx / md the timeline as a file to download."""
         if denied := refused(request):
             return denied
-        if not format or format == "json":
+        format = (format or "json").lower()
+        if format == "json":
             return trace(assistant, phrase, kind, year_from, year_to)
-        path, failed = trace_file(assistant, phrase, kind, year_from, year_to, format.lower())
+        path, failed = trace_file(assistant, phrase, kind, year_from, year_to, format)
         if failed is not None:
             return JSONResponse(failed, status_code=400 if "error" in failed else 404)
         name = "提法演变" + path.suffix

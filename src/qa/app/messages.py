@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa.errors import QAError
-from qa.records import YEARS_OPEN, BuildReport, DocumentStatus
+from qa.records import BuildReport, DocumentStatus
 
 _REASONS = {
     "unknown_encoding": "无法确定文字编码（不是 UTF-8、UTF-16、GBK/GB18030 或 Big5 的中文文本）",
@@ -210,21 +210,9 @@ def phrase_problem(phrase: str = "", reason: str = "empty", least: int = 2, most
     return "请输入要查的提法，例如：新质生产力、稳中求进工作总基调、经济增长预期目标。"
 
 
-def trace_scope(kind: str | None, years) -> str:
-    """The documents a trace looked at, in words: 2015—2025年的政府工作报告."""
-    if not years:
-        span = ""
-    elif years[0] == years[1]:
-        span = f"{years[0]}年"
-    else:
-        span = f"{years[1]}年以前" if years[0] <= YEARS_OPEN[0] else f"{years[0]}年以来" if years[1] >= YEARS_OPEN[1] else \
-            f"{years[0]}—{years[1]}年"
-    return f"{span}的{kind or '文档'}" if span else (kind or "已索引的文档")
-
-
 def trace_notice(trace) -> str:
     """The message for a trace with nothing to show."""
-    scope = trace_scope(trace.kind, trace.years)
+    scope = trace.scope()
     if trace.notice == "trace_not_found":
         items = "、".join(f"“{s}”" for s in trace.suggestions)
         more = message("trace_suggest", items=items) if items else message("trace_no_suggestion")

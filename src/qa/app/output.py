@@ -188,19 +188,14 @@ def print_check(report) -> None:
 
 def trace_lines(trace) -> list[str]:
     """A trace in lines for the terminal: the span of years, then each document with its sentence and change."""
-    from qa.app.messages import trace_notice, trace_scope
+    from qa.app.messages import trace_notice
 
     if not trace.rows:
         return [trace_notice(trace)]
-    years = sorted({r.year for r in trace.rows})
-    lines = [f"“{trace.phrase}”在{trace_scope(trace.kind, trace.years)}中：{len(trace.rows)} 篇文档、{len(years)} 个年份"
-             f"出现，最早 {trace.first} 年，最近 {trace.last} 年。"]
-    if trace.absent:
-        lines.append(f"没有出现的年份：{'、'.join(str(y) for y in trace.absent)}。")
+    lines = trace.summary()
     for row in trace.rows:
         main = row.main
-        how = {"exact": "", "variant": "（相近提法）", "related": "（相关表述）"}[main.how]
-        lines += ["", f"【{row.year}】《{row.title}》{how}",
+        lines += ["", f"【{row.year}】《{row.title}》{main.how_note}",
                   f"  “{main.sentence[:main.start]}【{main.found}】{main.sentence[main.end:]}”"
                   + (f"（下段：{main.follows}）" if main.follows else ""),
                   f"  出处：{main.citation.render()}"]

@@ -21,17 +21,11 @@ ALL_KINDS = "全部文档"
 def trace_phrase(assistant: Assistant, phrase: str | None, kind: str | None, year_from, year_to):
     """(HTML of the timeline, the trace or None when there is nothing to export)."""
     try:
-        years = trace_years(_year(year_from), _year(year_to))
+        years = trace_years(year_from, year_to)
         trace = assistant.trace(phrase or "", None if kind in (None, "", ALL_KINDS) else kind, years)
     except QAError as exc:
         return f'<div class="qa-trace-summary">{escape(error_message(exc))}</div>', None
     return render_trace(trace), trace if trace.rows else None
-
-
-def _year(value) -> str | None:
-    if value in (None, ""):
-        return None
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
 
 
 def trace_tab(gr, assistant: Assistant, uploads: Path | None = None) -> None:

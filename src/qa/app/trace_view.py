@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 from qa.app.cards import escape
-from qa.app.messages import trace_notice, trace_scope
-from qa.trace.timeline import Change, Occurrence, Trace, TraceRow
-
-HOW_LABELS = {"exact": "原样", "variant": "相近提法", "related": "相关表述"}
+from qa.app.messages import trace_notice
+from qa.trace.timeline import HOW_LABELS, Change, Occurrence, Trace, TraceRow
 
 TRACE_CSS = """
 .qa-trace-summary {margin: 4px 0 8px; line-height: 1.8;}
@@ -29,11 +27,9 @@ def render_trace(trace: Trace) -> str:
     """The whole timeline; a trace with nothing to show gives its message."""
     if not trace.rows:
         return f'<div class="qa-trace-summary">{escape(trace_notice(trace))}</div>'
-    years = sorted({r.year for r in trace.rows})
-    absent = "、".join(str(y) for y in trace.absent)
-    head = (f'<div class="qa-trace-summary">“{escape(trace.phrase)}”在{escape(trace_scope(trace.kind, trace.years))}'
-            f"中：{len(trace.rows)} 篇文档、{len(years)} 个年份出现；最早 <b>{trace.first}</b> 年，最近 <b>{trace.last}</b> 年"
-            f"（用时 {trace.seconds:.2f} 秒）。" + (f"<br>没有出现的年份：{absent}。" if absent else "") + "</div>")
+    headline, *absent = trace.summary()
+    head = (f'<div class="qa-trace-summary">{escape(headline)}（用时 {trace.seconds:.2f} 秒）'
+            + "".join(f"<br>{escape(line)}" for line in absent) + "</div>")
     return head + '<div class="qa-trace" id="qa-trace-rows">' + "".join(_row(r) for r in trace.rows) + "</div>"
 
 

@@ -24,6 +24,19 @@ MAX_HEADING_CHARS = 50
 SPACE = " \t\u3000\xa0"
 
 
+_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
+
+
+def numeral_value(word: str) -> int | None:
+    """一 .. 九十九 as a number (十二 -> 12, 二十 -> 20); None for anything else."""
+    tens, ten, ones = word.partition("十")
+    if not ten:
+        return _DIGITS.get(word)
+    if (tens and tens not in _DIGITS) or (ones and ones not in _DIGITS):
+        return None
+    return _DIGITS.get(tens, 1) * 10 + _DIGITS.get(ones, 0)
+
+
 @dataclass(frozen=True)
 class Heading:
     """A heading found at the start of a line."""

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from qa.ingest.headings import SPACE, parse_heading
+from qa.ingest.headings import SPACE, numeral_value, parse_heading
 from qa.ingest.normalize import join_spaced_name
 
 _FILE_DATE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?_")
@@ -197,14 +197,6 @@ _NAMED_CONGRESS = re.compile(rf"(?:中国共产党|党的)第{_NUMERAL}次全国
 _OUTGOING = re.compile(rf"(?:我代表|受)(?:中国共产党)?第?{_NUMERAL}届中央委员会(?:委托)?[，,]?向(?:党的第{_NUMERAL}次全国代表)?大会")
 
 
-def _number(numeral: str) -> int:
-    digits = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-    if "十" not in numeral:
-        return digits.get(numeral, 0)
-    tens, _, ones = numeral.partition("十")
-    return digits.get(tens, 1) * 10 + digits.get(ones, 0)
-
-
 def chinese_number(n: int) -> str:
     """1..99 in Chinese numerals: 9 -> 九, 12 -> 十二, 20 -> 二十."""
     digits = "零一二三四五六七八九"
@@ -216,8 +208,9 @@ def congress_of(title: str, opening: list[str]) -> int | None:
     """The National Congress a report is made to: named in its title, or the outgoing Central Committee's
     number plus one in its opening lines (我代表第十五届中央委员会向大会作报告)."""
     if "报告" in title and (m := _NAMED_CONGRESS.search(title)):
-        return _number(m.group(1))
+        return numeral_value(m.group(1))
     for line in opening[:3]:
         if m := _OUTGOING.search(line):
-            return _number(m.group(2)) if m.group(2) else _number(m.group(1)) + 1
+            outgoing = numeral_value(m.group(1))
+            return numeral_value(m.group(2)) if m.group(2) else outgoing + 1 if outgoing else None
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.ingest.headings import numeral_value
 from qa.search.tokens import tokenize
 
 # A turn that leans on the one before: it opens with a connective or a pronoun, ends in 呢, or is very short.
@@ -38,7 +39,6 @@ def leans_on_previous(question: str) -> bool:
 
 
 _ORDINAL = re.compile(r"第([一二三四五六七八九十]{1,3}|\d{1,2})(?:点|条|项|个方面|方面|个要求|部分)|其([一二三四五六七八九])")
-_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 
 
 def ordinal(question: str) -> int | None:
@@ -49,8 +49,7 @@ def ordinal(question: str) -> int | None:
     word = m.group(1) or m.group(2)
     if word.isdigit():
         return int(word) or None
-    tens, ten, ones = word.partition("十")
-    return _DIGITS.get(tens, 1) * 10 + _DIGITS.get(ones, 0) if ten else _DIGITS.get(word)
+    return numeral_value(word)
 
 
 def nth_point(passages, prior, n: int) -> str | None:

@@ -13,6 +13,8 @@ from qa.trace.match import FIGURE
 # Below this share of characters in common, two years' clauses are different sentences: listed as rewritten,
 # not as a pile of character edits
 REWRITTEN_BELOW = 0.5
+# how a sentence carries the formulation, in words (as written needs no word)
+HOW_LABELS = {"exact": "原样", "variant": "相近提法", "related": "相关表述"}
 _NUMBERING = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、]?)")
 _IGNORED = set("，。；：、！？“”‘’（）《》")
 
@@ -38,6 +40,11 @@ class Occurrence:
     @property
     def found(self) -> str:
         return self.sentence[self.start : self.end]
+
+    @property
+    def how_note(self) -> str:
+        """（相近提法） or （相关表述） after a title; nothing for a sentence that has it as written."""
+        return "" if self.how == "exact" else f"（{HOW_LABELS[self.how]}）"
 
     def to_json(self) -> dict:
         return {"how": self.how, "sentence": self.sentence, "start": self.start, "end": self.end,
@@ -137,6 +144,30 @@ class Trace:
     @property
     def first(self) -> int | None:
         return self.rows[0].year if self.rows else None
+
+    def scope(self) -> str:
+        """The documents looked at, in words: 2015—2025年的政府工作报告, 2015年以来的文档, 已索引的文档."""
+        years, kind = self.years, self.kind
+        if not years:
+            return kind or "已索引的文档"
+        if years[0] == years[1]:
+            span = f"{years[0]}年"
+        elif years[0] <= YEARS_OPEN[0]:
+            span = f"{years[1]}年以前"
+        elif years[1] >= YEARS_OPEN[1]:
+            span = f"{years[0]}年以来"
+        else:
+            span = f"{years[0]}—{years[1]}年"
+        return f"{span}的{kind or '文档'}"
+
+    def summary(self) -> list[str]:
+        """The span in words: where and how often it appears, first and last year, then the years without it."""
+        years = len({r.year for r in self.rows})
+        lines = [f"“{self.phrase}”在{self.scope()}中：{len(self.rows)} 篇文档、{years} 个年份出现，"
+                 f"最早 {self.first} 年，最近 {self.last} 年。"]
+        if self.absent:
+            lines.append(f"没有出现的年份：{'、'.join(str(y) for y in self.absent)}。")
+        return lines
 
     @property
     def last(self) -> int | None:

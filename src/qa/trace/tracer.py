@@ -86,15 +86,14 @@ class Tracer:
         rows = self._rows(phrase, found)
         scope_years = {self.documents[d]["year"] for d in scope}
         absent = absent_years(scope_years, {r.year for r in rows})
-        seconds = time.perf_counter() - began
         if not rows:
             return Trace(**done, absent=absent, notice="trace_not_found", suggestions=self.suggest(phrase, scope),
                          seconds=time.perf_counter() - began)
-        return Trace(**done, rows=rows, absent=absent, seconds=seconds)
+        return Trace(**done, rows=rows, absent=absent, seconds=time.perf_counter() - began)
 
     def _candidates(self, phrase: Phrase, scope: set[str]) -> set[int]:
-        """Passages of documents in scope that may carry the phrase: as written, sharing its 4-grams, or (a
-        target) holding most of its words."""
+        """Passages of documents in scope that may carry the phrase: as written, holding most of its character
+        pairs, or (a target) at least two of its words."""
         in_scope = lambda i: self.source.passages[i].doc_id in scope  # noqa: E731
         out = {p.passage for p in self.source.exact(phrase.needle, limit=10**7) if in_scope(p.passage)}
         if len(phrase.needle) >= 4:  # near variants: passages holding most of the phrase's character pairs
